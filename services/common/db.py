@@ -1,0 +1,146 @@
+"""PostgreSQL access for services: one engine per process, a transaction per unit of work.
+
+psycopg2 is made cooperative with eventlet (psycogreen), so a slow query blocks only its own worker.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.config import settings
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def make_green() -> None:
+    """Let psycopg2 yield to the eventlet hub while it waits on the network."""
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+
+
+def engine(url: str | None = None, pool_size: int = 20) -> Engine:
+    """The process-wide engine for a database URL."""
+    url = sqlalchemy_url(url or settings().database_url)
+    with _lock:
+        if url not in _engines:
+            make_green()
+            _engines[url] = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+            )
+        return _engines[url]
+
+
+def dispose_all() -> None:
+    with _lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()
+
+
+class Tx:
+    """One database transaction of a service: its session, plus the outbox and idempotency records."""
+
+    def __init__(self, session: Session, schema: str):
+        self.session = session
+        self.schema = schema
+        self.emitted: list = []
+
+    def execute(self, *args, **kwargs):
+        return self.session.execute(*args, **kwargs)
+
+    def emit(self, type_: str, *, city_id=None, actor_id=None, data: dict):
+        """Record an event in the outbox; it is published only if this transaction commits."""
+        from services.common import outbox
+        from services.common.events import new_event
+
+        envelope = new_event(type_, city_id=city_id, actor_id=actor_id, data=data)
+        outbox.add(self.session, self.schema, envelope)
+        self.emitted.append(envelope)
+        return envelope
+
+    def first_time(self, event_id, consumer: str) -> bool:
+        """Record that `consumer` applied `event_id`; False when it already had."""
+        row = self.session.execute(
+            text(
+                f'INSERT INTO "{self.schema}".processed_events (consumer, event_id) VALUES (:c, :e) '
+                "ON CONFLICT DO NOTHING RETURNING 1"
+            ),
+            {"c": consumer, "e": str(event_id)},
+        ).first()
+        return row is not None
+
+
+class Db:
+    """What a service worker sees: `with self.db.transaction() as tx: ...` commits on success."""
+
+    def __init__(self, factory: sessionmaker, schema: str):
+        self._factory = factory
+        self.schema = schema
+
+    @contextmanager
+    def transaction(self):
+        from services.common import outbox
+
+        session = self._factory()
+        tx = Tx(session, self.schema)
+        try:
+            yield tx
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if tx.emitted:
+            outbox.wake(self.schema)
+
+    @contextmanager
+    def read(self):
+        """A session for reads only; nothing is committed."""
+        session = self._factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+
+class Database(DependencyProvider):
+    """Nameko dependency giving each worker a `Db` bound to the service's schema."""
+
+    def __init__(self, metadata: MetaData):
+        self.metadata = metadata
+        self.schema = metadata.schema
+
+    def setup(self):
+        max_workers = int(self.container.config.get("max_workers", 10))
+        self.engine = engine(pool_size=max_workers + 5)
+        self.factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        from services.common import ops
+
+        ops.add_readiness_check(f"database:{self.schema}", self.ping)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    def get_dependency(self, worker_ctx):
+        return Db(self.factory, self.schema)

@@ -1,0 +1,49 @@
+"""Fixtures shared by every test layer. Integration and e2e tests run on the real RabbitMQ and PostgreSQL,
+each run in a vhost and a database of its own."""
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+
+from support import Api, Environment, Platform, service_names  # noqa: E402
+
+os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+@pytest.fixture(scope="session")
+def environment():
+    env = Environment()
+    os.environ["DATABASE_URL"] = env.database_url
+    os.environ["AMQP_URI"] = env.amqp_uri
+    from services.common.config import reset_settings
+
+    reset_settings()
+    yield env
+    env.close()
+
+
+@pytest.fixture(scope="session")
+def platform(environment, tmp_path_factory):
+    """Every service and the gateway, started once for the e2e tests."""
+    running = Platform(environment, service_names(), log_dir=tmp_path_factory.mktemp("logs")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def api(platform):
+    return Api(platform.url)
+
+
+@pytest.fixture
+def city(api):
+    return api.new_city()
+
+
+@pytest.fixture
+def rabbit_config(environment):
+    """Config for in-process nameko containers (overrides nameko's fixture, which needs the management API)."""
+    return {"AMQP_URI": environment.amqp_uri, "max_workers": 10, "serializer": "json"}
