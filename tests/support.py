@@ -98,8 +98,11 @@ class Environment:
         self.amqp_uri = create_vhost(self.name)
         self.database_url = create_database(self.name)
         env = {**os.environ, "DATABASE_URL": self.database_url, "AMQP_URI": self.amqp_uri}
-        subprocess.run([sys.executable, "-m", "services.common.migrate"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=300)
+        done = subprocess.run([sys.executable, "-m", "services.common.migrate", "upgrade", *service_names()],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            self.close()
+            raise RuntimeError(f"migrations failed:\n{done.stdout}\n{done.stderr}")
 
     def close(self):
         drop_database(self.name)

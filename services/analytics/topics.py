@@ -1,0 +1,420 @@
+"""Topic models for a project's ideas.
+
+Pipeline (chosen by measurement on our labelled corpora, see bench/bench_analytics.py): texts are
+stemmed with stopwords removed and bigram phrases joined (:mod:`services.analytics.text`), weighted
+with log-TF-IDF (gensim ``Dictionary``), reduced with gensim's LSI (truncated SVD, about
+2*sqrt(n) dimensions), and clustered with spherical k-means (cosine). Each cluster is a topic; its
+keywords are the terms with the highest mean TF-IDF in the cluster. The number of topics is the
+k in a bounded range whose keywords have the best c_v coherence (gensim ``CoherenceModel``). On our
+corpora this beat LDA and NMF (gensim) and plain TF-IDF k-means; idea texts are short, which suits
+a clustering of an LSI space better than a bag-of-words mixture model.
+
+Every idea belongs to exactly one topic (ideas with no known word are left unassigned), which is
+what the heatmap and the per-topic lists need.
+
+Usage::
+
+    model = build_topics([(idea_id, title + "\\n" + body), ...], language="nl", seed=0)
+    model.topics                    # [Topic(topic_id, label, keywords, size, representative_ids)]
+    model.assignments[idea_id]      # topic id of a built idea (None: no known word)
+    model.assign(new_text)          # Assignment(topic_id, score) for an idea that just arrived
+    blob = model.to_bytes(); TopicModel.from_bytes(blob)
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+
+from . import text as textmod
+
+ALGORITHM = "lsi-skm"
+FORMAT_VERSION = 1
+MIN_IDEAS = 10
+DEFAULT_K_RANGE = (2, 20)
+TOP_KEYWORDS = 10
+REPRESENTATIVES = 5
+COHERENCE = "c_v"
+COHERENCE_SAMPLE = 1500  # ideas used to estimate coherence when choosing k (keeps 10k builds fast)
+
+
+class NotEnoughIdeas(ValueError):
+    """Too few usable ideas (with at least one meaningful word) to build a topic model."""
+
+    def __init__(self, count: int, minimum: int):
+        super().__init__(f"{count} usable ideas, at least {minimum} are needed for topics")
+        self.count = count
+        self.minimum = minimum
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: a readable ``label``, ranked ``keywords``, its ``size`` (ideas) and the ideas
+    closest to its centre (``representative_ids``, most representative first)."""
+
+    topic_id: int
+    label: str
+    keywords: list[str]
+    size: int
+    representative_ids: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where a new idea goes: ``topic_id`` (None when the text has no word the model knows) and the
+    cosine ``score`` (0..1) to the topic's centre."""
+
+    topic_id: int | None
+    score: float
+
+
+def _idea_tuples(ideas) -> list[tuple[Hashable, str, str | None]]:
+    out = []
+    items = ideas.items() if isinstance(ideas, dict) else ideas
+    for item in items:
+        if isinstance(item, dict):
+            idea_id = item["id"]
+            body = " \n".join(str(item.get(key) or "") for key in ("title", "body", "text"))
+            lang = item.get("language") or item.get("locale")
+        else:
+            idea_id, body = item[0], item[1]
+            lang = item[2] if len(item) > 2 else None
+        out.append((idea_id, body or "", lang))
+    return out
+
+
+def _spherical_kmeans(Z: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
+                      max_iter: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine k-means of unit rows: (labels, unit centroids), best of ``n_init`` k-means++ starts."""
+    n = Z.shape[0]
+    best = None
+    for _ in range(n_init):
+        first = int(rng.integers(n))
+        centres = [first]
+        dist = np.maximum(1.0 - Z @ Z[first], 0.0)
+        for _ in range(1, k):
+            total = dist.sum()
+            nxt = int(rng.choice(n, p=dist / total)) if total > 0 else int(rng.integers(n))
+            centres.append(nxt)
+            dist = np.minimum(dist, np.maximum(1.0 - Z @ Z[nxt], 0.0))
+        C = Z[centres].copy()
+        labels = None
+        for _ in range(max_iter):
+            S = Z @ C.T
+            new = S.argmax(axis=1)
+            if labels is not None and np.array_equal(new, labels):
+                break
+            labels = new
+            sums = np.zeros_like(C)
+            np.add.at(sums, labels, Z)
+            counts = np.bincount(labels, minlength=k)
+            for j in np.flatnonzero(counts == 0):  # empty cluster: restart it on the worst point
+                worst = int(S.max(axis=1).argmin())
+                sums[j] = Z[worst]
+                labels[worst] = j
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            C = sums / np.maximum(norms, 1e-12)
+        S = Z @ C.T
+        labels = S.argmax(axis=1)
+        objective = float(S.max(axis=1).sum())
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, labels, C)
+    return best[1], best[2]
+
+
+def _ltc(counts: dict[int, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-TF * IDF weights, cosine-normalised, of one bag of words {term id: count}."""
+    ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    w = (1.0 + np.log(tf)) * idf[ids]
+    norm = np.linalg.norm(w)
+    return ids, (w / norm if norm > 0 else w)
+
+
+class TopicModel:
+    """A built topic model: topics, the topic of each built idea, and :meth:`assign` for new ones.
+
+    Build with :func:`build_topics` (or :meth:`TopicModel.build`); store with :meth:`to_bytes`.
+    """
+
+    def __init__(self, *, language: str, seed: int, vocabulary: list[str], idf: np.ndarray,
+                 projection: np.ndarray, centroids: np.ndarray, topics: list[Topic],
+                 assignments: dict, preprocessor: textmod.Preprocessor, model_version: str,
+                 coherence_by_k: dict[int, float], num_ideas: int):
+        self.language = language
+        self.seed = seed
+        self.vocabulary = vocabulary
+        self.token2id = {tok: i for i, tok in enumerate(vocabulary)}
+        self.idf = idf
+        self.projection = projection
+        self.centroids = centroids
+        self.topics = topics
+        self.assignments = assignments
+        self.preprocessor = preprocessor
+        self.model_version = model_version
+        self.coherence_by_k = coherence_by_k
+        self.num_ideas = num_ideas
+
+    @property
+    def num_topics(self) -> int:
+        return len(self.topics)
+
+    def topic(self, topic_id: int) -> Topic:
+        return self.topics[topic_id]
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, ideas, *, language: str | None = None, seed: int = 0,
+              num_topics: int | None = None, k_range: tuple[int, int] = DEFAULT_K_RANGE,
+              min_ideas: int = MIN_IDEAS) -> "TopicModel":
+        """See :func:`build_topics`."""
+        from gensim.corpora import Dictionary
+        from gensim.models import LsiModel
+
+        items = _idea_tuples(ideas)
+        texts = [body for _, body, _ in items]
+        project_lang = textmod.detect_corpus_language(texts, hint=language)
+        prep = textmod.Preprocessor(default_language=project_lang)
+        docs = prep.fit(texts, [lang or language for _, _, lang in items])
+        usable = sum(1 for d in docs if d)
+        if usable < min_ideas:
+            raise NotEnoughIdeas(usable, min_ideas)
+
+        dictionary = Dictionary(docs)
+        n = len(docs)
+        no_above = 0.5 if n >= 20 else 1.0
+        filtered = Dictionary(docs)
+        filtered.filter_extremes(no_below=2, no_above=no_above, keep_n=200_000)
+        if len(filtered) >= 2 and sum(1 for d in docs if any(t in filtered.token2id for t in d)) >= min_ideas:
+            dictionary = filtered
+        vocabulary = [dictionary[i] for i in range(len(dictionary))]
+        bows = [dictionary.doc2bow(d) for d in docs]
+        df = np.zeros(len(vocabulary))
+        for bow in bows:
+            for i, _ in bow:
+                df[i] += 1
+        idf = np.log(n / np.maximum(df, 1.0))
+        idf = np.where(idf > 0, idf, 1e-3)  # a word in every idea still counts a little
+
+        rows, cols, vals = [], [], []
+        for r, bow in enumerate(bows):
+            if bow:
+                ids, w = _ltc(dict(bow), idf)
+                rows.extend([r] * len(ids)), cols.extend(ids.tolist()), vals.extend(w.tolist())
+        from scipy import sparse
+        X = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(vocabulary)))
+        has_terms = np.asarray(X.getnnz(axis=1) > 0)
+        used = np.flatnonzero(has_terms)
+        if len(used) < min_ideas:
+            raise NotEnoughIdeas(int(len(used)), min_ideas)
+        Xu = X[used]
+
+        dims = int(np.clip(round(2 * math.sqrt(len(used))), 10, 150))
+        dims = max(1, min(dims, len(vocabulary) - 1, len(used) - 1))
+        lsi = LsiModel(corpus=Xu.T.tocsc(), num_topics=dims, id2word=dict(enumerate(vocabulary)),
+                       random_seed=seed, dtype=np.float64)
+        projection = np.ascontiguousarray(lsi.projection.u[:, :dims], dtype=np.float64)
+        Z = _unit_rows(np.asarray(Xu @ projection))
+
+        lo, hi = k_range
+        hi = max(2, min(hi, len(used) // 5))
+        lo = max(2, min(lo, hi))
+        if num_topics is not None:
+            candidates = [max(1, min(int(num_topics), len(used)))]
+        else:
+            candidates = list(range(lo, hi + 1))
+        runs = {}
+        for k in candidates:
+            rng = np.random.default_rng([seed, k])
+            labels, C = _spherical_kmeans(Z, k, rng)
+            runs[k] = (labels, C, _keywords(Xu, labels, k, vocabulary))
+        coherence_by_k: dict[int, float] = {}
+        if len(candidates) > 1:
+            coherence_by_k = _coherence_by_k(runs, [docs[i] for i in used], dictionary, seed)
+            best_k = max(candidates, key=lambda k: (round(coherence_by_k[k], 6), -k))
+        else:
+            best_k = candidates[0]
+        labels, C, keywords = runs[best_k]
+
+        # Renumber topics by size (largest first) so ids are stable and readable.
+        sizes = np.bincount(labels, minlength=best_k)
+        order = sorted(range(best_k), key=lambda j: (-sizes[j], j))
+        remap = {old: new for new, old in enumerate(order)}
+        C = C[order]
+        labels = np.array([remap[j] for j in labels])
+        keywords = [keywords[j] for j in order]
+
+        ids = [items[i][0] for i in used]
+        sims = (Z * C[labels]).sum(axis=1)
+        topics = []
+        for j in range(best_k):
+            members = np.flatnonzero(labels == j)
+            top = members[np.argsort(-sims[members], kind="stable")[:REPRESENTATIVES]]
+            words = [prep.surface(t) for t in keywords[j]]
+            topics.append(Topic(topic_id=j, label=_label(words), keywords=words,
+                                size=int(len(members)),
+                                representative_ids=[ids[i] for i in top]))
+        assignments = {items[i][0]: None for i in range(n)}
+        for pos, i in enumerate(used):
+            assignments[items[i][0]] = int(labels[pos])
+
+        fingerprint = hashlib.sha256(json.dumps(
+            [[str(i), t] for i, t, _ in items] + [seed, best_k, project_lang],
+            ensure_ascii=False).encode()).hexdigest()[:12]
+        return cls(language=project_lang, seed=seed, vocabulary=vocabulary, idf=idf,
+                   projection=projection, centroids=C, topics=topics, assignments=assignments,
+                   preprocessor=prep,
+                   model_version=f"{ALGORITHM}/{FORMAT_VERSION}/{fingerprint}",
+                   coherence_by_k={int(k): float(v) for k, v in coherence_by_k.items()},
+                   num_ideas=n)
+
+    # -- using ---------------------------------------------------------------------------------
+    def vectorise(self, text: str | None, language: str | None = None) -> np.ndarray | None:
+        """Unit vector of a text in the model's LSI space, or None when no word is known."""
+        counts: dict[int, int] = {}
+        for tok in self.preprocessor.transform(text, language):
+            i = self.token2id.get(tok)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        if not counts:
+            return None
+        ids, w = _ltc(counts, self.idf)
+        z = w @ self.projection[ids]
+        norm = np.linalg.norm(z)
+        return z / norm if norm > 0 else None
+
+    def assign(self, text: str | None, language: str | None = None) -> Assignment:
+        """Put a new idea (title + body) into the closest topic."""
+        z = self.vectorise(text, language)
+        if z is None:
+            return Assignment(None, 0.0)
+        sims = self.centroids @ z
+        j = int(sims.argmax())
+        return Assignment(j, float(min(1.0, max(0.0, sims[j]))))
+
+    def summary(self) -> list[dict]:
+        """Topics as plain dicts (for events and API responses)."""
+        return [asdict(t) for t in self.topics]
+
+    # -- storage -------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """Serialise to bytes (compressed numpy archive with a JSON header; no pickle)."""
+        meta = {
+            "format": FORMAT_VERSION, "algorithm": ALGORITHM, "model_version": self.model_version,
+            "language": self.language, "seed": self.seed, "num_ideas": self.num_ideas,
+            "vocabulary": self.vocabulary, "topics": [asdict(t) for t in self.topics],
+            "assignments": [[k, v] for k, v in self.assignments.items()],
+            "preprocessor": self.preprocessor.to_state(),
+            "coherence_by_k": [[k, v] for k, v in self.coherence_by_k.items()],
+        }
+        buf = io.BytesIO()
+        np.savez_compressed(buf, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
+                            idf=self.idf, projection=self.projection.astype(np.float32),
+                            centroids=self.centroids)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "TopicModel":
+        """Load a model written by :meth:`to_bytes`."""
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+            if meta.get("format") != FORMAT_VERSION or meta.get("algorithm") != ALGORITHM:
+                raise ValueError(f"unsupported topic model format {meta.get('algorithm')}/"
+                                 f"{meta.get('format')}")
+            return cls(language=meta["language"], seed=meta["seed"],
+                       vocabulary=meta["vocabulary"], idf=arrays["idf"],
+                       projection=arrays["projection"].astype(np.float64),
+                       centroids=arrays["centroids"],
+                       topics=[Topic(**t) for t in meta["topics"]],
+                       assignments={k: v for k, v in meta["assignments"]},
+                       preprocessor=textmod.Preprocessor.from_state(meta["preprocessor"]),
+                       model_version=meta["model_version"],
+                       coherence_by_k={int(k): v for k, v in meta["coherence_by_k"]},
+                       num_ideas=meta["num_ideas"])
+
+
+def build_topics(ideas, *, language: str | None = None, seed: int = 0,
+                 num_topics: int | None = None, k_range: tuple[int, int] = DEFAULT_K_RANGE,
+                 min_ideas: int = MIN_IDEAS) -> TopicModel:
+    """Build a project's topic model.
+
+    ``ideas``: iterable of ``(idea_id, text)`` or ``(idea_id, text, language)`` tuples, a dict
+    ``{idea_id: text}``, or dicts with ``id`` and ``title``/``body``; ids must be str or int
+    (they are stored as JSON). ``language`` is the project's locale hint (detected when None);
+    per-idea languages override it. ``num_topics`` fixes k; otherwise k is chosen in ``k_range``
+    (capped at one topic per 5 ideas) by c_v coherence. Deterministic for a given ``seed``.
+    Raises :class:`NotEnoughIdeas` below ``min_ideas`` usable ideas.
+    """
+    return TopicModel.build(ideas, language=language, seed=seed, num_topics=num_topics,
+                            k_range=k_range, min_ideas=min_ideas)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _unit_rows(Z: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.maximum(norms, 1e-12)
+
+
+def _keywords(X, labels: np.ndarray, k: int, vocabulary: Sequence[str]) -> list[list[str]]:
+    """Top terms per cluster by mean TF-IDF weight."""
+    out = []
+    for j in range(k):
+        members = np.flatnonzero(labels == j)
+        if len(members) == 0:
+            out.append([])
+            continue
+        mean = np.asarray(X[members].mean(axis=0)).ravel()
+        top = np.argsort(-mean, kind="stable")[:TOP_KEYWORDS]
+        out.append([vocabulary[i] for i in top if mean[i] > 0])
+    return out
+
+
+def _coherence_by_k(runs: dict, docs: list[list[str]], dictionary, seed: int) -> dict[int, float]:
+    """Mean c_v coherence of each candidate k's keyword lists, sharing one co-occurrence pass.
+
+    Coherence is estimated on at most ``COHERENCE_SAMPLE`` ideas (a seeded sample) so the choice
+    of k stays fast on large projects.
+    """
+    from gensim.models import CoherenceModel
+
+    if len(docs) > COHERENCE_SAMPLE:
+        pick = np.sort(np.random.default_rng(seed).choice(len(docs), COHERENCE_SAMPLE,
+                                                          replace=False))
+        docs = [docs[i] for i in pick]
+    docs = [[t for t in d if t in dictionary.token2id] for d in docs]
+    all_topics = [kw for _, _, kws in runs.values() for kw in kws if len(kw) >= 2]
+    if not all_topics:
+        return {k: 0.0 for k in runs}
+    cm = CoherenceModel(topics=all_topics, texts=docs, dictionary=dictionary, coherence=COHERENCE,
+                        topn=TOP_KEYWORDS, processes=1)
+    cm.estimate_probabilities()
+    scores = {}
+    for k, (_, _, kws) in runs.items():
+        kws = [kw for kw in kws if len(kw) >= 2]
+        if not kws:
+            scores[k] = -math.inf
+            continue
+        cm.topics = kws
+        values = [v for v in cm.get_coherence_per_topic() if np.isfinite(v)]
+        scores[k] = float(np.mean(values)) if values else -math.inf
+    return scores
+
+
+def _label(words: Sequence[str], n: int = 3) -> str:
+    """A readable label from ranked surface keywords, skipping words already shown."""
+    chosen: list[str] = []
+    seen: set[str] = set()
+    for word in words:
+        parts = set(word.split())
+        if parts <= seen:
+            continue
+        chosen.append(word)
+        seen |= parts
+        if len(chosen) == n:
+            break
+    return ", ".join(chosen) if chosen else "(no keywords)"
