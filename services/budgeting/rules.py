@@ -311,18 +311,16 @@ class _MES:
             best_rho, p = keyed[0]
             qn, qd, poor = prices[p]
             if bound:
-                if len(keyed) > 1 and keyed[1][0] == best_rho:
-                    dt = 0.0  # exact tie: a larger budget may break it differently
-                else:
-                    others = alive != p
-                    rho_o = rho.copy()
-                    for key, p2 in keyed[1:]:  # close calls: use the exact value
-                        rho_o[alive == p2] = float(key / den)
-                    rich_lb = (Ms * (bs[:, None] >= qf * (1 + 1e-9))).sum(axis=0)
-                    dt = min(dt, self._price_bound(
-                        M[:, p], N, S, den, sden, p, qn, qd, poor, float(best_rho / den),
-                        rho_o[others], vslope[afford][others], rich_lb[others], c[others],
-                    ))
+                rho_x = rho.copy()
+                tied = np.zeros(alive.size, dtype=bool)
+                for key, p2 in keyed[1:]:  # close calls: use the exact value
+                    rho_x[alive == p2] = float(key / den)
+                    tied[alive == p2] = key == best_rho
+                sl_s = slope[order]
+                dt = min(dt, self._price_bound(
+                    M[:, p], N, S, den, sden, p, qn, qd, poor, float(best_rho / den),
+                    alive != p, rho_x, tied, Ms, bs, sl_s, vslope[afford], qf, first, found, c,
+                ))
             selected.append(p)
             alive = alive[alive != p]
             cls, N, S, den, sden, degenerate = self._pay(cls, M[:, p], N, S, den, sden, p, qn, qd, poor)
@@ -348,13 +346,14 @@ class _MES:
             d = np.where(sl > 0, gap / np.where(sl > 0, sl, 1), np.inf)
         return float(d.min()) * (1 - 1e-6)
 
-    def _price_bound(self, col, N, S, den, sden, p, qn, qd, poor, rho_w, rho_o, vs, rich_lb, c_o) -> float:
+    def _price_bound(self, col, N, S, den, sden, p, qn, qd, poor, rho_w,
+                     others, rho, tied, Ms, bs, sl, vslope, qf, first, found, c) -> float:
         """How far t may grow before the bought item ``p`` could lose its rank or its payment structure.
 
         ``col``: supporters of ``p`` per budget class; ``poor``: classes paying
-        their whole budget; ``rho_o``, ``vs``, ``rich_lb``, ``c_o``: price per unit
-        of cost, slope of supporters' budgets, lower bound of the rich supporters'
-        weight, and cost of every other affordable item.
+        their whole budget. The other arrays describe every affordable item of
+        the round (``others`` masks out ``p``): price per unit of cost (exact for
+        close calls), exact-tie flags, and the sorted float state of the round.
         """
         R = qd
         ps = sum(int(col[g]) * S[g] for g in poor)
@@ -366,19 +365,41 @@ class _MES:
             rate = Fraction(S[g], sden) - qslope
             if rate > 0:
                 dt = min(dt, float((q - Fraction(N[g], den)) / rate) * (1 - 1e-9))
-        # rank: rho_w + (q'/c_w) d < rho_o - vs / (rich * c_o) d
-        if rho_o.size:
-            gap = (rho_o - rho_w) - 1e-9 * rho_w
-            if (gap <= 0).any():
-                return 0.0
-            qs = float(qslope) / self.prob.cost[p]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                down = np.where(rich_lb > 0, vs * (1 + 1e-9) / (np.maximum(rich_lb, 1) * c_o), np.inf)
-            coef = down + qs * (1 - 1e-9)
-            pos = coef > 0
-            if pos.any():
-                dt = min(dt, float((gap[pos] / coef[pos]).min()) * (1 - 1e-6))
-        return dt
+        if not others.any():
+            return dt
+        s_w = float(qslope) / self.prob.cost[p]  # exact slope of p's price per unit of cost (<= 0)
+        Ms, qf, first, found, c = Ms[:, others], qf[others], first[others], found[others], c[others]
+        rho, tied, vs = rho[others], tied[others], vslope[others]
+        if not found.all():
+            return 0.0
+        cols = np.arange(c.size)
+        supp = Ms > 0
+        # (1) while an item's poor supporters stay poor its price is affine in t
+        poor_mask = supp & (np.arange(Ms.shape[0])[:, None] < first[None, :])
+        PS = (Ms * sl[:, None] * poor_mask).sum(axis=0)
+        Rr = (Ms * ~poor_mask).sum(axis=0)
+        qslope_o = -PS / Rr
+        s_o = qslope_o / c
+        near = (supp & (np.abs(bs[:, None] - qf[None, :]) <= 1e-9 * qf[None, :])).any(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = sl[:, None] - qslope_o[None, :] * (1 + 1e-9)
+            cross = np.where(poor_mask & (rate > 0), (qf[None, :] - bs[:, None]) / rate, np.inf)
+        d_aff = np.where(near, 0.0, cross.min(axis=0) * (1 - 1e-6))
+        gap = (rho - rho_w) - 1e-9 * rho_w
+        diff = (s_w - s_o) + 1e-9 * (abs(s_w) + np.abs(s_o))  # upper bound of how fast the gap closes
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_aff = np.where(diff > 0, gap / diff, np.inf)
+        # exact ties: the smaller id keeps winning only if its price falls at least as fast
+        t_aff = np.where(tied, np.where((s_o == 0) & (s_w == 0) | (s_o - s_w >= 1e-9 * (abs(s_w) + np.abs(s_o))), np.inf, 0.0), t_aff)
+        t_aff = np.where((gap <= 0) & ~tied, 0.0, t_aff)
+        g1 = np.minimum(d_aff, t_aff)
+        # (2) in any case an item's price cannot drop faster than (budget slopes) / (rich weight)
+        rich_lb = (Ms * (bs[:, None] >= qf[None, :] * (1 + 1e-9))).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            down = np.where(rich_lb > 0, vs * (1 + 1e-9) / (np.maximum(rich_lb, 1) * c), np.inf)
+            coef = down + s_w * (1 - 1e-9)
+            t_loose = np.where(gap <= 0, 0.0, np.where(coef > 0, gap / coef * (1 - 1e-6), np.inf))
+        return min(dt, float(np.maximum(g1, t_loose).min()))
 
     def _class_counts(self, cls: np.ndarray, G: int) -> np.ndarray:
         """Dense G x m matrix: number of voters of budget class g supporting item p."""
