@@ -87,8 +87,9 @@ def tokenize(text: str | None) -> list[str]:
     text = _URL_RE.sub(" ", text)
     text = _HTML_ENTITY_RE.sub(" ", text)
     out = []
-    for match in _WORD_RE.finditer(text.lower()):
-        word = _ELISION_RE.sub("", match.group()).strip("'’-")
+    for word in _WORD_RE.findall(text.lower()):
+        if "'" in word or "’" in word or "-" in word:
+            word = _ELISION_RE.sub("", word).strip("'’-")
         if MIN_TOKEN_LEN <= len(word) <= MAX_TOKEN_LEN:
             out.append(word)
     return out
@@ -130,8 +131,13 @@ def detect_language(text: str | None, hint: str | None = None,
     hinted = normalise_language(hint)
     if hinted:
         return hinted
+    return _detect_from_tokens(tokenize(text), default, min_evidence)
+
+
+def _detect_from_tokens(tokens: Sequence[str], default: str | None,
+                        min_evidence: float = 0.5) -> str:
     fallback = normalise_language(default) or DEFAULT_LANGUAGE
-    scores = language_scores(tokenize(text))
+    scores = language_scores(tokens)
     ranked = sorted(SUPPORTED_LANGUAGES, key=lambda lang: (-scores[lang], lang != fallback))
     best, second = ranked[0], ranked[1]
     if scores[best] < min_evidence or scores[best] == scores[second]:
@@ -148,11 +154,15 @@ def detect_corpus_language(texts: Iterable[str | None], hint: str | None = None,
     hinted = normalise_language(hint)
     if hinted:
         return hinted
+    return _corpus_language_from_tokens((tokenize(t) for t in texts), default)
+
+
+def _corpus_language_from_tokens(token_lists: Iterable[Sequence[str]], default: str | None) -> str:
     total = dict.fromkeys(SUPPORTED_LANGUAGES, 0.0)
-    for i, text in enumerate(texts):
+    for i, tokens in enumerate(token_lists):
         if i >= 5000:
             break
-        for lang, score in language_scores(tokenize(text)[:200]).items():
+        for lang, score in language_scores(tokens[:200]).items():
             total[lang] += score
     best = max(SUPPORTED_LANGUAGES, key=lambda lang: total[lang])
     return best if total[best] > 0 else (normalise_language(default) or DEFAULT_LANGUAGE)
@@ -197,20 +207,25 @@ class Preprocessor:
         self.surface_words: dict[str, str] = {}
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str | None], languages: Sequence[str | None] | None = None
-            ) -> list[list[str]]:
+    def fit(self, texts: Sequence[str | None], languages: Sequence[str | None] | None = None,
+            *, default_language_from_corpus: bool = False) -> list[list[str]]:
         """Learn phrases and surface words from a corpus; return each text's tokens (phrases applied).
 
-        ``languages`` gives one language/locale per text (None entries are detected).
+        ``languages`` gives one language/locale per text (None entries are detected, falling back to
+        the default language). With ``default_language_from_corpus`` the default language is first
+        set to the corpus's dominant language (pooled stopword vote).
         """
         languages = list(languages) if languages is not None else [None] * len(texts)
         if len(languages) != len(texts):
             raise ValueError("texts and languages differ in length")
         surface_counts: dict[str, Counter] = {}
         docs: list[list[str]] = []
-        for text, lang in zip(texts, languages):
-            tokens = tokenize(text)
-            lang = normalise_language(lang) or detect_language(text, default=self.default_language)
+        token_lists = [tokenize(text) for text in texts]
+        if default_language_from_corpus:
+            self.default_language = _corpus_language_from_tokens(token_lists,
+                                                                 self.default_language)
+        for tokens, lang in zip(token_lists, languages):
+            lang = normalise_language(lang) or _detect_from_tokens(tokens, self.default_language)
             pairs = analyse_tokens(tokens, lang)
             for s, w in pairs:
                 surface_counts.setdefault(s, Counter())[w] += 1

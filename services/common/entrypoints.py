@@ -39,7 +39,7 @@ def on_event(source_service: str, event_name: str):
             try:
                 envelope = Envelope.model_validate(payload)
             except ValidationError as exc:
-                log.error("event_malformed", source=source_service, event=event_name, errors=exc.error_count())
+                log.error("event_malformed", source=source_service, event_name=event_name, errors=exc.error_count())
                 return None
             logs.bind(event_id=str(envelope.event_id), city_id=str(envelope.city_id) if envelope.city_id else None)
             consumer = f"{self.name}.{fn.__name__}"

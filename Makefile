@@ -1,0 +1,68 @@
+# Agora: `make run` starts the platform, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVICES := accounts ideas voting gamification budgeting notifications analytics
+MODULES = $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/service.py),services.$(s).service)) gateway.service
+export PYTHONWARNINGS ?= ignore
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help install run demo test test-unit test-integration test-e2e bench chaos docs migrate up down clean
+
+help:
+	@echo "make run      install, check RabbitMQ and PostgreSQL, migrate, start every service and the gateway on :8000"
+	@echo "make demo     load a demo city into a running platform"
+	@echo "make test     install and run unit, integration and end-to-end tests"
+	@echo "make bench    run the benchmarks (results in bench/results/)"
+	@echo "make docs     regenerate docs/events.md from the event schemas"
+	@echo "make up/down  the whole stack with docker compose"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip "setuptools<81" wheel
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/python -m services.common.migrate
+
+run: migrate
+	@echo "Starting $(MODULES) (gateway on :$${GATEWAY_PORT:-8000}); Ctrl-C stops everything."
+	exec $(BIN)/nameko run --config config.yaml $(MODULES)
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+test: install
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/pytest -q tests/integration
+
+test-e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+bench: install
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/python bench/run_all.py
+
+docs: install
+	$(BIN)/python -m services.common.eventdocs
+
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) *.egg-info

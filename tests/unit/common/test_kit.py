@@ -1,0 +1,115 @@
+"""The common kit's pure parts: cursors, tokens, passwords, rate limits, demographics, configuration."""
+import time
+import uuid
+from datetime import date
+
+import jwt
+import pytest
+
+from gateway.ratelimit import RateLimiter
+from services.common import auth, pagination
+from services.common.config import DEV_JWT_SECRET, Settings
+from services.common.demographics import age_group, group_of
+from services.common.errors import Forbidden, Unauthorized, ValidationFailed
+
+SECRET = "s3cret"
+
+
+def test_cursor_round_trip_and_garbage():
+    key = ["2026-01-01T00:00:00+00:00", str(uuid.uuid4()), 12]
+    assert pagination.decode(pagination.encode(key)) == key
+    assert pagination.decode(None) is None
+    for bad in ("%%%", "bm90IGpzb24", pagination.encode({"a": 1})):  # not base64, not JSON, not a list
+        with pytest.raises(ValidationFailed):
+            pagination.decode(bad)
+
+
+def test_page_sets_next_cursor_only_when_more():
+    rows = [{"id": i} for i in range(6)]
+    page = pagination.page(rows, 5, lambda r: [r["id"]])
+    assert [r["id"] for r in page["items"]] == [0, 1, 2, 3, 4]
+    assert pagination.decode(page["next_cursor"]) == [4]
+    assert pagination.page(rows[:3], 5, lambda r: [r["id"]])["next_cursor"] is None
+
+
+@pytest.mark.parametrize("bad", [0, 101, "x", -1])
+def test_limit_bounds(bad):
+    with pytest.raises(ValidationFailed):
+        pagination.limit_of(bad)
+    assert pagination.limit_of(None) == 20
+
+
+def test_token_round_trip_and_tampering():
+    uid, cid = uuid.uuid4(), uuid.uuid4()
+    token = auth.issue_token(user_id=uid, city_id=cid, city_slug="gent", role="moderator", secret=SECRET, ttl=60)
+    claims = auth.verify_token(token, SECRET)
+    assert claims["sub"] == str(uid) and claims["city"] == str(cid) and claims["role"] == "moderator"
+    with pytest.raises(Unauthorized):
+        auth.verify_token(token, "other-secret")
+    with pytest.raises(Unauthorized):
+        auth.verify_token(token[:-4] + "abcd", SECRET)
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 1}, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.verify_token(expired, SECRET)
+    unknown_role = jwt.encode({**claims, "role": "root"}, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        auth.verify_token(unknown_role, SECRET)
+    none_alg = jwt.encode(claims, None, algorithm="none")
+    with pytest.raises(Unauthorized):
+        auth.verify_token(none_alg, SECRET)
+
+
+def test_principal_roles_and_city():
+    p = auth.Principal(user_id=uuid.uuid4(), city_id=uuid.uuid4(), role="moderator")
+    assert p.at_least("citizen") and p.at_least("moderator") and not p.at_least("admin")
+    with pytest.raises(Forbidden):
+        p.require("admin")
+    with pytest.raises(Forbidden):
+        p.require_city(uuid.uuid4())
+    assert p.require_city(p.city_id) is p
+
+
+def test_password_hashing():
+    h = auth.hash_password("correct horse")
+    assert h.startswith("$argon2id$") and "correct horse" not in h
+    assert auth.verify_password(h, "correct horse")
+    assert not auth.verify_password(h, "wrong")
+    assert not auth.verify_password("not-a-hash", "x")
+
+
+def test_rate_limiter_refills():
+    limiter = RateLimiter(capacity=3, per_seconds=60)
+    assert [limiter.hit("k", now=0) for _ in range(3)] == [0, 0, 0]
+    wait = limiter.hit("k", now=0)
+    assert wait == pytest.approx(20, rel=0.01)
+    assert limiter.hit("other", now=0) == 0
+    assert limiter.hit("k", now=21) == 0
+
+
+def test_rate_limiter_forgets_oldest_keys():
+    limiter = RateLimiter(capacity=1, per_seconds=60, max_keys=2)
+    for key in "abc":
+        limiter.hit(key, now=0)
+    assert limiter.hit("a", now=0) == 0  # "a" was evicted, so it starts full again
+
+
+def test_age_groups():
+    today = date(2026, 6, 1)
+    assert [age_group(y, today) for y in (2005, 2001, 1992, 1977, 1962, 1961)] == [
+        "under_25", "25-34", "25-34", "35-49", "50-64", "65+"
+    ]
+    assert age_group(None) == "unknown"
+    assert group_of({"gender": "female"}, "gender") == "female"
+    assert group_of({}, "district") == "unknown"
+    with pytest.raises(ValueError):
+        group_of({}, "shoe_size")
+
+
+def test_production_refuses_development_secrets():
+    with pytest.raises(RuntimeError, match="JWT_SECRET"):
+        Settings.from_env({"AGORA_ENV": "production"})
+    with pytest.raises(RuntimeError, match="PLATFORM_ADMIN_KEY"):
+        Settings.from_env({"AGORA_ENV": "production", "JWT_SECRET": "x" * 32})
+    s = Settings.from_env({"AGORA_ENV": "production", "JWT_SECRET": "x" * 32, "PLATFORM_ADMIN_KEY": "k" * 20})
+    assert s.production and s.jwt_secret != DEV_JWT_SECRET
+    assert Settings.from_env({"SMTP_TLS": "true", "WEBHOOK_ALLOW_PRIVATE": "1"}).smtp_tls
