@@ -1,0 +1,1 @@
+"""Ideas: projects (consultations), ideas, comments, topics, statuses with official feedback, flags."""
