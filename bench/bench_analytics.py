@@ -276,7 +276,10 @@ def speed(quick: bool) -> dict:
 
 
 def near_duplicates() -> dict:
-    """Hit rate at 1: a real petition with 20% of its words dropped finds the original first."""
+    """Hit rate at 1: a real petition with 20% of its words dropped finds the original first.
+
+    The corpus holds some petitions twice (same text, other id); a tie at the top score with such
+    a copy counts as a hit."""
     ids, texts, _, _ = load("wtp_petitions_1k_en")
     index = SimilarityIndex(language="en")
     for i, t in zip(ids, texts):
@@ -287,8 +290,8 @@ def near_duplicates() -> dict:
     for j in sample:
         words = texts[j].split()
         kept = [w for w in words if rng.random() > 0.2]
-        top = index.similar_to_text(" ".join(kept), k=1)
-        hits += bool(top and top[0][0] == ids[j])
+        top = index.similar_to_text(" ".join(kept), k=5)
+        hits += bool(top) and ids[j] in [i for i, s in top if s >= top[0][1] - 1e-9]
     return {"corpus": "wtp_petitions_1k_en", "queries": len(sample), "hit_at_1": hits / len(sample)}
 
 

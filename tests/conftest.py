@@ -26,9 +26,21 @@ def environment():
 
 
 @pytest.fixture(scope="session")
-def platform(environment, tmp_path_factory):
+def smtp_server(tmp_path_factory):
+    """A real SMTP server on loopback receiving the platform's e-mail (tests/smtp_sink.py)."""
+    from smtp_sink import SmtpSink
+
+    sink = SmtpSink(tmp_path_factory.mktemp("mail")).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(environment, smtp_server, tmp_path_factory):
     """Every service and the gateway, started once for the e2e tests."""
-    running = Platform(environment, service_names(), log_dir=tmp_path_factory.mktemp("logs")).start()
+    extra_env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port), "WEBHOOK_RETRY_BASE_SECONDS": "0.2"}
+    running = Platform(environment, service_names(), extra_env=extra_env,
+                       log_dir=tmp_path_factory.mktemp("logs")).start()
     yield running
     running.stop()
 

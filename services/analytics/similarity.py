@@ -48,6 +48,7 @@ class SimilarityIndex:
         self._idf = np.zeros(0)
         self._dead: set[int] = set()                 # rows removed or updated since the rebuild
         self._pending: set[Hashable] = set()         # ideas added/updated since the rebuild
+        self._pending_cache = None
 
     # -- changes -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -66,6 +67,7 @@ class SimilarityIndex:
             for t in vec:
                 self._df[t] = self._df.get(t, 0) + 1
             self._pending.add(idea_id)
+            self._pending_cache = None
 
     update = add
 
@@ -84,6 +86,7 @@ class SimilarityIndex:
             return True
 
     def _forget(self, idea_id: Hashable) -> None:
+        self._pending_cache = None
         for t in self._docs[idea_id]:
             self._df[t] -= 1
         self._pending.discard(idea_id)
@@ -150,26 +153,39 @@ class SimilarityIndex:
                         row = int(rows[i])
                         if row not in self._dead:
                             candidates[self._row_ids[row]] = float(vals[i])
-            # Pending rows: scored one by one (few, bounded by rebuild_every).
-            q_map = dict(zip(q_ids.tolist(), q_w.tolist()))
-            for idea_id in self._pending:
-                doc = self._docs[idea_id]
-                s = self._score_pending(q_map, doc, n_docs)
-                if s > 0:
-                    candidates[idea_id] = s
+            # Pending rows (few, bounded by rebuild_every): a small matrix cached between changes.
+            if self._pending:
+                pending_ids, P = self._pending_matrix(n_docs)
+                q_map = dict(zip(q_ids.tolist(), q_w.tolist()))
+                cols = np.fromiter(q_map.keys(), np.int64, len(q_map))
+                vals = np.fromiter(q_map.values(), np.float64, len(q_map))
+                inside = (cols >= 0) & (cols < P.shape[1])
+                if inside.any():
+                    scores = P[:, cols[inside]] @ vals[inside]
+                    for r in np.flatnonzero(scores > 0):
+                        candidates[pending_ids[r]] = float(scores[r])
         for idea_id in exclude:
             candidates.pop(idea_id, None)
         ranked = sorted(candidates.items(), key=lambda kv: (-kv[1], str(kv[0])))
         return [(i, min(1.0, max(0.0, s))) for i, s in ranked[:k] if s >= min_score and s > 0]
 
-    def _score_pending(self, q_map: dict[int, float], doc: dict[int, float], n_docs: int) -> float:
+    def _pending_matrix(self, n_docs: int):
+        """(idea ids, CSC matrix of unit TF-IDF rows) for the ideas added since the rebuild."""
+        if self._pending_cache is not None:
+            return self._pending_cache
         idf = self._idf
-        weights = {t: tf * (idf[t] if t < len(idf) and idf[t] > 0 else self._live_idf(t, n_docs))
-                   for t, tf in doc.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        if norm == 0:
-            return 0.0
-        return sum(q_map.get(t, 0.0) * w for t, w in weights.items()) / norm
+        ids = sorted(self._pending, key=str)
+        rows, cols, vals = [], [], []
+        for r, idea_id in enumerate(ids):
+            doc = self._docs[idea_id]
+            w = {t: tf * (idf[t] if t < len(idf) and idf[t] > 0 else self._live_idf(t, n_docs))
+                 for t, tf in doc.items()}
+            norm = math.sqrt(sum(v * v for v in w.values())) or 1.0
+            for t, v in w.items():
+                rows.append(r), cols.append(t), vals.append(v / norm)
+        P = sparse.csc_matrix((vals, (rows, cols)), shape=(len(ids), len(self._terms)))
+        self._pending_cache = (ids, P)
+        return self._pending_cache
 
     def _live_idf(self, term: int, n_docs: int) -> float:
         return math.log((n_docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
@@ -209,6 +225,7 @@ class SimilarityIndex:
             self._row_of = {i: r for r, i in enumerate(row_ids)}
             self._dead = set()
             self._pending = set()
+            self._pending_cache = None
 
     def _term_vector(self, text: str | None, language: str | None, grow: bool
                      ) -> dict[int, float]:

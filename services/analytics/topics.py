@@ -1,13 +1,14 @@
 """Topic models for a project's ideas.
 
 Pipeline (chosen by measurement on our labelled corpora, see bench/bench_analytics.py): texts are
-stemmed with stopwords removed and bigram phrases joined (:mod:`services.analytics.text`), weighted
-with log-TF-IDF (gensim ``Dictionary``), reduced with gensim's LSI (truncated SVD, about
-2*sqrt(n) dimensions), and clustered with spherical k-means (cosine). Each cluster is a topic; its
-keywords are the terms with the highest mean TF-IDF in the cluster. The number of topics is the
-k in a bounded range whose keywords have the best c_v coherence (gensim ``CoherenceModel``). On our
-corpora this beat LDA and NMF (gensim) and plain TF-IDF k-means; idea texts are short, which suits
-a clustering of an LSI space better than a bag-of-words mixture model.
+stemmed with stopwords removed and bigram phrases joined (:mod:`services.analytics.text`, gensim
+``Phrases``), weighted with log-TF-IDF (gensim ``Dictionary``), reduced with LSI (randomised
+truncated SVD as in gensim's ``LsiModel``, about 2*sqrt(n) dimensions) and clustered with
+spherical k-means (cosine). Each cluster is a topic; its keywords are the terms with the highest
+mean TF-IDF in the cluster. The number of topics is the k in a bounded range whose keywords have
+the best c_v coherence (gensim ``CoherenceModel``). At the label count this scored better than
+LDA and NMF (gensim) and TF-IDF k-means on our corpora: idea texts are short, which suits a
+clustering of an LSI space better than a bag-of-words mixture model.
 
 Every idea belongs to exactly one topic (ideas with no known word are left unassigned), which is
 what the heatmap and the per-topic lists need.
@@ -27,6 +28,7 @@ import hashlib
 import io
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Hashable, Iterable, Sequence
 
@@ -42,7 +44,7 @@ DEFAULT_K_RANGE = (2, 20)
 TOP_KEYWORDS = 10
 REPRESENTATIVES = 5
 COHERENCE = "c_v"
-COHERENCE_SAMPLE = 1500  # ideas used to estimate coherence when choosing k (keeps 10k builds fast)
+SELECT_SAMPLE = 1500  # ideas clustered and scored per candidate k (keeps 10k builds fast)
 
 
 class NotEnoughIdeas(ValueError):
@@ -90,30 +92,44 @@ def _idea_tuples(ideas) -> list[tuple[Hashable, str, str | None]]:
     return out
 
 
+def _cluster_sums(Z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    order = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, Z.shape[1]))
+    nonempty = np.flatnonzero(counts)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[nonempty]
+    sums[nonempty] = np.add.reduceat(Z[order], starts, axis=0)
+    return sums
+
+
 def _spherical_kmeans(Z: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3,
-                      max_iter: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine k-means of unit rows: (labels, unit centroids), best of ``n_init`` k-means++ starts."""
+                      max_iter: int = 60, init: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine k-means of unit rows: (labels, unit centroids), best of ``n_init`` k-means++ starts
+    (or one run from the given ``init`` centroids). Stops when under 0.1% of labels change."""
     n = Z.shape[0]
     best = None
-    for _ in range(n_init):
-        first = int(rng.integers(n))
-        centres = [first]
-        dist = np.maximum(1.0 - Z @ Z[first], 0.0)
-        for _ in range(1, k):
-            total = dist.sum()
-            nxt = int(rng.choice(n, p=dist / total)) if total > 0 else int(rng.integers(n))
-            centres.append(nxt)
-            dist = np.minimum(dist, np.maximum(1.0 - Z @ Z[nxt], 0.0))
-        C = Z[centres].copy()
+    for _ in range(1 if init is not None else n_init):
+        if init is not None:
+            C = init.copy()
+        else:
+            first = int(rng.integers(n))
+            centres = [first]
+            dist = np.maximum(1.0 - Z @ Z[first], 0.0)
+            for _ in range(1, k):
+                total = dist.sum()
+                nxt = int(rng.choice(n, p=dist / total)) if total > 0 else int(rng.integers(n))
+                centres.append(nxt)
+                dist = np.minimum(dist, np.maximum(1.0 - Z @ Z[nxt], 0.0))
+            C = Z[centres].copy()
         labels = None
         for _ in range(max_iter):
             S = Z @ C.T
             new = S.argmax(axis=1)
-            if labels is not None and np.array_equal(new, labels):
+            if labels is not None and np.count_nonzero(new != labels) <= n // 1000:
                 break
             labels = new
-            onehot = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
-            sums = np.asarray(onehot @ Z)
+            sums = _cluster_sums(Z, labels, k)
             counts = np.bincount(labels, minlength=k)
             for j in np.flatnonzero(counts == 0):  # empty cluster: restart it on the worst point
                 worst = int(S.max(axis=1).argmin())
@@ -182,7 +198,6 @@ class TopicModel:
     @classmethod
     def _build(cls, ideas, *, language, seed, num_topics, k_range, min_ideas) -> "TopicModel":
         from gensim.corpora import Dictionary
-        from gensim.models import LsiModel
 
         items = _idea_tuples(ideas)
         texts = [body for _, body, _ in items]
@@ -228,9 +243,7 @@ class TopicModel:
 
         dims = int(np.clip(round(2 * math.sqrt(len(used))), 10, 150))
         dims = max(1, min(dims, len(vocabulary) - 1, len(used) - 1))
-        lsi = LsiModel(corpus=Xu.T.tocsc(), num_topics=dims, id2word=dict(enumerate(vocabulary)),
-                       random_seed=seed, dtype=np.float64)
-        projection = np.ascontiguousarray(lsi.projection.u[:, :dims], dtype=np.float64)
+        projection = _lsi_projection(Xu, dims, seed)
         Z = _unit_rows(np.asarray(Xu @ projection))
 
         lo, hi = k_range
@@ -240,18 +253,30 @@ class TopicModel:
             candidates = [max(1, min(int(num_topics), len(used)))]
         else:
             candidates = list(range(lo, hi + 1))
+        # Choose k on a seeded sample of at most SELECT_SAMPLE ideas (clustering each candidate k
+        # and scoring its keywords); then cluster all ideas starting from the sample's centroids.
+        if len(used) > SELECT_SAMPLE:
+            sample = np.sort(np.random.default_rng(seed).choice(len(used), SELECT_SAMPLE,
+                                                                replace=False))
+        else:
+            sample = np.arange(len(used))
+        Zs, Xs = Z[sample], Xu[sample]
         runs = {}
         for k in candidates:
             rng = np.random.default_rng([seed, k])
-            labels, C = _spherical_kmeans(Z, k, rng)
-            runs[k] = (labels, C, _keywords(Xu, labels, k, vocabulary))
+            labels, C = _spherical_kmeans(Zs, k, rng)
+            runs[k] = (labels, C, _keywords(Xs, labels, k, vocabulary))
         coherence_by_k: dict[int, float] = {}
         if len(candidates) > 1:
-            coherence_by_k = _coherence_by_k(runs, [docs[i] for i in used], dictionary, seed)
+            coherence_by_k = _coherence_by_k(runs, [docs[used[i]] for i in sample], dictionary)
             best_k = max(candidates, key=lambda k: (round(coherence_by_k[k], 6), -k))
         else:
             best_k = candidates[0]
         labels, C, keywords = runs[best_k]
+        if len(sample) < len(used):
+            labels, C = _spherical_kmeans(Z, best_k, np.random.default_rng([seed, best_k]),
+                                          init=C, max_iter=30)
+            keywords = _keywords(Xu, labels, best_k, vocabulary)
 
         # Renumber topics by size (largest first) so ids are stable and readable.
         sizes = np.bincount(labels, minlength=best_k)
@@ -380,6 +405,30 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _lsi_projection(X, dims: int, seed: int, power_iters: int = 2, oversample: int = 50
+                    ) -> np.ndarray:
+    """Term x dims LSI projection (left singular vectors of the term-document matrix).
+
+    Randomised truncated SVD (Halko et al.), the algorithm of gensim's ``LsiModel``, written out
+    here because ``LsiModel`` on a sparse matrix is not reproducible even with ``random_seed``
+    (measured with gensim 4.4), and its streaming path is several times slower.
+    Column signs are fixed so the projection is deterministic.
+    """
+    from scipy.linalg import qr, svd
+    rng = np.random.default_rng(seed)
+    n_docs, n_terms = X.shape
+    width = min(dims + oversample, n_docs, n_terms)
+    XT = X.T.tocsr()
+    Q, _ = qr(np.asarray(XT @ rng.standard_normal((n_docs, width))), mode="economic")
+    for _ in range(power_iters):
+        Q, _ = qr(np.asarray(XT @ np.asarray(X @ Q)), mode="economic")
+    B = np.asarray(X @ Q).T  # width x n_docs
+    Ub, _, _ = svd(B, full_matrices=False)
+    U = Q @ Ub[:, :dims]
+    signs = np.sign(U[np.abs(U).argmax(axis=0), np.arange(U.shape[1])])
+    return np.ascontiguousarray(U * np.where(signs == 0, 1.0, signs))
+
+
 def _unit_rows(Z: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
     return Z / np.maximum(norms, 1e-12)
@@ -399,34 +448,30 @@ def _keywords(X, labels: np.ndarray, k: int, vocabulary: Sequence[str]) -> list[
     return out
 
 
-def _coherence_by_k(runs: dict, docs: list[list[str]], dictionary, seed: int) -> dict[int, float]:
-    """Mean c_v coherence of each candidate k's keyword lists, sharing one co-occurrence pass.
-
-    Coherence is estimated on at most ``COHERENCE_SAMPLE`` ideas (a seeded sample) so the choice
-    of k stays fast on large projects.
-    """
+def _coherence_by_k(runs: dict, docs: list[list[str]], dictionary) -> dict[int, float]:
+    """Mean c_v coherence of each candidate k's keyword lists, sharing one co-occurrence pass
+    over ``docs`` (the sample the candidates were clustered on)."""
     from gensim.models import CoherenceModel
 
-    if len(docs) > COHERENCE_SAMPLE:
-        pick = np.sort(np.random.default_rng(seed).choice(len(docs), COHERENCE_SAMPLE,
-                                                          replace=False))
-        docs = [docs[i] for i in pick]
     docs = [[t for t in d if t in dictionary.token2id] for d in docs]
     all_topics = [kw for _, _, kws in runs.values() for kw in kws if len(kw) >= 2]
     if not all_topics:
         return {k: 0.0 for k in runs}
     cm = CoherenceModel(topics=all_topics, texts=docs, dictionary=dictionary, coherence=COHERENCE,
                         topn=TOP_KEYWORDS, processes=1)
-    cm.estimate_probabilities()
     scores = {}
-    for k, (_, _, kws) in runs.items():
-        kws = [kw for kw in kws if len(kw) >= 2]
-        if not kws:
-            scores[k] = -math.inf
-            continue
-        cm.topics = kws
-        values = [v for v in cm.get_coherence_per_topic() if np.isfinite(v)]
-        scores[k] = float(np.mean(values)) if values else -math.inf
+    # Word pairs that never co-occur give log(0) inside gensim; they are scored, not errors.
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cm.estimate_probabilities()
+        for k, (_, _, kws) in runs.items():
+            kws = [kw for kw in kws if len(kw) >= 2]
+            if not kws:
+                scores[k] = -math.inf
+                continue
+            cm.topics = kws
+            values = [v for v in cm.get_coherence_per_topic() if np.isfinite(v)]
+            scores[k] = float(np.mean(values)) if values else -math.inf
     return scores
 
 

@@ -64,8 +64,8 @@ def worth(subject: Subject, counts: bool) -> int:
 
 
 def deltas(subjects: list[Subject], hidden: set, cap: int) -> list[tuple[Subject, int, bool]]:
-    """`(subject, points to book, counts)` for every subject whose worth differs from what it was awarded,
-    plus those whose counting changed (with 0 points) so the caller can keep `counts` up to date."""
+    """`(subject, points to book, counts)` for every subject: the points are what it is worth now minus
+    what it was awarded (0 when nothing changes), `counts` whether it counts now (for badges)."""
     counts = counting(subjects, hidden, cap)
     out = []
     for s in subjects:

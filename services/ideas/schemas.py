@@ -21,7 +21,7 @@ LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 TITLE_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX = 200, 10_000, 5_000, 20_000
 
 Locale = Annotated[str, StringConstraints(pattern=LOCALE)]
-Topic = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Topic = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX)]
 FeedbackText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BODY_MAX)]
@@ -294,3 +294,32 @@ class ContentHidden(ModerationState):
 @event_type("ideas.content_restored", example={**_MODERATION_EXAMPLE, "flags": 0})
 class ContentRestored(ModerationState):
     """A moderator restored hidden content; its open flags are resolved (`flags` counts those still open)."""
+
+
+# -- what this service reads of other services' events ---------------------------------------------
+class ProfileEvent(BaseModel):
+    """The fields of accounts.user_registered / user_updated this service keeps."""
+
+    user_id: uuid.UUID
+    city_id: uuid.UUID
+    display_name: str
+    locale: str | None = None
+    role: str | None = None
+
+
+class RoleEvent(BaseModel):
+    user_id: uuid.UUID
+    city_id: uuid.UUID
+    role: str
+
+
+class VoteEvent(BaseModel):
+    """The fields of voting.vote_cast / vote_changed / vote_withdrawn this service keeps."""
+
+    target_type: TargetType
+    target_id: uuid.UUID
+    value: Literal["up", "down"] | None = None
+    previous_value: Literal["up", "down"] | None = None
+    up_votes: int = Field(ge=0)
+    down_votes: int = Field(ge=0)
+    target_version: int = Field(ge=0)

@@ -1,0 +1,36 @@
+"""Votes on ideas and comments.
+
+PUT casts or changes the caller's vote and DELETE withdraws it; both answer
+`{value, up_votes, down_votes}` (value null after a withdrawal) with the target's totals after the change.
+GET (anyone) answers the same, with the caller's own value when signed in.
+Refusals: 404 unknown idea or comment; 409 own content, hidden or deleted content, a project that is not
+active (draft or closed), or a down vote where the project switched them off; 422 a value other than up/down.
+"""
+from gateway.routing import USER, route
+from services.voting import schemas
+
+TAG = "votes"
+
+
+def _register(kind: str, param: str):
+    path = f"/cities/<city>/{kind}s/<{param}>/vote"
+
+    @route("PUT", path, auth=USER, body=schemas.VoteBody, tag=TAG,
+           summary=f"Vote up or down on a {kind} (again: change the vote)")
+    def put_vote(call):
+        return call.rpc("voting", "cast_vote", call.principal, kind, call.params[param], call.json)
+
+    @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}")
+    def delete_vote(call):
+        return call.rpc("voting", "withdraw_vote", call.principal, kind, call.params[param])
+
+    @route("GET", path, tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
+    def get_vote(call):
+        return call.rpc("voting", "get_vote", call.city_id, call.principal, kind, call.params[param])
+
+    for handler, verb in ((put_vote, "put"), (delete_vote, "delete"), (get_vote, "get")):
+        handler.__name__ = f"{verb}_{kind}_vote"  # distinct OpenAPI operation ids
+
+
+_register("idea", "idea_id")
+_register("comment", "comment_id")

@@ -1,0 +1,338 @@
+"""The gamification tables at work: subjects settled into the ledger, totals, badges, reads.
+
+Every function takes the transaction (or read session) of the caller and filters by city. The
+decisions are made by the pure modules (votes, ledger, badges, ranking, rules); this module only
+loads their inputs and writes their outcome.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, case, func, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.gamification import badges as badge_logic
+from services.gamification import ranking
+from services.gamification import rules as rule_book
+from services.gamification.ledger import Subject, deltas
+from services.gamification.models import (
+    activity_days, badges, city_rules, ledger, subjects, targets, totals, users,
+)
+
+
+# -- rules -------------------------------------------------------------------------------------------
+def rules_of(session, city_id) -> dict:
+    row = session.execute(select(city_rules.c.overrides).where(city_rules.c.city_id == city_id)).first()
+    return rule_book.effective(row.overrides if row else None)
+
+
+def save_rules(tx, city_id, change: dict, user_id) -> dict:
+    row = tx.execute(
+        select(city_rules.c.overrides).where(city_rules.c.city_id == city_id).with_for_update()
+    ).first()
+    merged = rule_book.merge_overrides(row.overrides if row else None, change)
+    stmt = pg_insert(city_rules).values(city_id=city_id, overrides=merged, updated_by=user_id)
+    tx.execute(stmt.on_conflict_do_update(
+        index_elements=[city_rules.c.city_id],
+        set_={"overrides": merged, "updated_by": user_id, "updated_at": func.now()},
+    ))
+    return rule_book.effective(merged)
+
+
+# -- locking -----------------------------------------------------------------------------------------
+def lock_users(tx, city_id, user_ids) -> None:
+    """Serialise point changes per user (cap groups, totals, badges), in a fixed order: no deadlocks."""
+    for user_id in sorted({str(u) for u in user_ids if u is not None}):
+        tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"gam:{city_id}:{user_id}"})
+
+
+# -- subjects ----------------------------------------------------------------------------------------
+def subject_row(tx, city_id, key: str):
+    return tx.execute(
+        select(subjects).where(subjects.c.city_id == city_id, subjects.c.key == key).with_for_update()
+    ).first()
+
+
+def put_subject(tx, city_id, key: str, *, replace: bool, **values) -> None:
+    """Insert a subject; when it exists, keep it (`replace=False`) or overwrite the given fields."""
+    at = values["anchor_at"]
+    stmt = pg_insert(subjects).values(city_id=city_id, key=key, day=at.astimezone(timezone.utc).date(), **values)
+    if replace:
+        changing = {k: v for k, v in values.items() if k not in ("anchor_at", "user_id", "kind")}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[subjects.c.city_id, subjects.c.key], set_={**changing, "updated_at": func.now()}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing()
+    tx.execute(stmt)
+
+
+def keys_of_target(tx, city_id, target_type: str, target_id) -> list:
+    return tx.execute(
+        select(subjects.c.key, subjects.c.user_id)
+        .where(subjects.c.city_id == city_id, subjects.c.target_type == target_type,
+               subjects.c.target_id == target_id)
+    ).all()
+
+
+def tombstone(tx, city_id, target_type: str, target_id) -> None:
+    """Content deleted for good (its points are reversed, and stay so whatever arrives later)."""
+    stmt = pg_insert(targets).values(city_id=city_id, target_type=target_type, target_id=target_id, deleted=True)
+    tx.execute(stmt.on_conflict_do_update(
+        index_elements=[targets.c.city_id, targets.c.target_type, targets.c.target_id], set_={"deleted": True}
+    ))
+
+
+def set_hidden(tx, city_id, target_type: str, target_id, hidden: bool, at: datetime) -> bool:
+    """Hide or restore content; the latest decision wins whatever the order of arrival. True if applied."""
+    stmt = pg_insert(targets).values(
+        city_id=city_id, target_type=target_type, target_id=target_id, hidden=hidden, hidden_changed_at=at
+    )
+    row = tx.execute(stmt.on_conflict_do_update(
+        index_elements=[targets.c.city_id, targets.c.target_type, targets.c.target_id],
+        set_={"hidden": hidden, "hidden_changed_at": at},
+        where=or_(targets.c.hidden_changed_at.is_(None), targets.c.hidden_changed_at < at),
+    ).returning(targets.c.hidden)).first()
+    return row is not None
+
+
+def _as_subject(row) -> Subject:
+    return Subject(
+        key=row.key, user_id=str(row.user_id), kind=row.kind, points=row.points, active=row.active,
+        awarded=row.awarded, target=(row.target_type, str(row.target_id)) if row.target_id else None,
+        voter_id=str(row.voter_id) if row.voter_id else None, value=row.value, anchor_at=row.anchor_at,
+    )
+
+
+def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[dict]:
+    """Book what the given subjects (and the cap groups of the votes among them) are worth now.
+
+    Returns the ledger entries booked: [{user_id, points, reason, subject_key}].
+    """
+    if not keys:
+        return []
+    rows = tx.execute(select(subjects).where(subjects.c.city_id == city_id, subjects.c.key.in_(keys))).all()
+    groups = {(r.voter_id, r.user_id, r.day) for r in rows if r.kind == "vote"}
+    if groups:
+        rows += tx.execute(
+            select(subjects).where(
+                subjects.c.city_id == city_id, subjects.c.kind == "vote",
+                tuple_(subjects.c.voter_id, subjects.c.user_id, subjects.c.day).in_(list(groups)),
+                subjects.c.key.not_in(keys),
+            )
+        ).all()
+    by_key = {r.key: r for r in rows}
+    wanted = {(r.target_type, r.target_id) for r in rows if r.target_id is not None}
+    hidden = set()
+    if wanted:
+        hidden = {
+            (t.target_type, str(t.target_id))
+            for t in tx.execute(
+                select(targets.c.target_type, targets.c.target_id).where(
+                    targets.c.city_id == city_id,
+                    tuple_(targets.c.target_type, targets.c.target_id).in_(list(wanted)),
+                    or_(targets.c.hidden, targets.c.deleted),
+                )
+            )
+        }
+    booked = []
+    for subject, delta, counts in deltas([_as_subject(r) for r in rows], hidden, rules["daily_cap_per_pair"]):
+        row = by_key[subject.key]
+        if delta == 0 and counts == row.counts:
+            continue
+        tx.execute(
+            subjects.update()
+            .where(subjects.c.city_id == city_id, subjects.c.key == subject.key)
+            .values(awarded=row.awarded + delta, counts=counts, updated_at=func.now())
+        )
+        if delta:
+            booked.append(_book(tx, city_id, row, delta, source_event_id))
+    return booked
+
+
+def _book(tx, city_id, row, delta: int, source_event_id) -> dict:
+    tx.execute(
+        ledger.insert().values(
+            city_id=city_id, user_id=row.user_id, points=delta, reason=row.reason, subject_key=row.key,
+            source_event_id=source_event_id, earned_at=row.anchor_at,
+        )
+    )
+    total = None
+    for period in ranking.period_keys(row.anchor_at):
+        stmt = pg_insert(totals).values(city_id=city_id, period=period, user_id=row.user_id, points=delta)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[totals.c.city_id, totals.c.period, totals.c.user_id],
+            set_={"points": totals.c.points + delta},
+        ).returning(totals.c.points)
+        points = tx.execute(stmt).scalar_one()
+        if period == "all":
+            total = points
+    return {"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key, "total": total}
+
+
+# -- users, activity, badges, levels ------------------------------------------------------------------
+def ensure_user(tx, city_id, user_id) -> None:
+    tx.execute(pg_insert(users).values(city_id=city_id, user_id=user_id).on_conflict_do_nothing())
+
+
+def set_profile(tx, city_id, user_id, display_name: str, at: datetime) -> None:
+    stmt = pg_insert(users).values(city_id=city_id, user_id=user_id, display_name=display_name, profile_at=at)
+    tx.execute(stmt.on_conflict_do_update(
+        index_elements=[users.c.city_id, users.c.user_id],
+        set_={"display_name": display_name, "profile_at": at},
+        where=or_(users.c.profile_at.is_(None), users.c.profile_at <= at),
+    ))
+
+
+def record_activity(tx, city_id, user_id, at: datetime) -> bool:
+    """Note a day of participation; True when the day is new for the user."""
+    day = at.astimezone(timezone.utc).date()
+    row = tx.execute(
+        pg_insert(activity_days).values(city_id=city_id, user_id=user_id, day=day)
+        .on_conflict_do_nothing().returning(activity_days.c.day)
+    ).first()
+    return row is not None
+
+
+def check_badges(tx, city_id, user_id, rules: dict) -> list[tuple[str, int]]:
+    """Store and return the badge levels the user has newly reached."""
+    kinds = dict(tx.execute(
+        select(subjects.c.kind, func.count())
+        .where(subjects.c.city_id == city_id, subjects.c.user_id == user_id, subjects.c.counts)
+        .group_by(subjects.c.kind)
+    ).all())
+    comment_upvotes, accepted = tx.execute(
+        select(
+            func.count().filter(and_(subjects.c.kind == "vote", subjects.c.target_type == "comment")),
+            func.count(func.distinct(case(
+                (subjects.c.kind.in_(("idea_accepted", "idea_implemented")), subjects.c.target_id)))),
+        ).where(subjects.c.city_id == city_id, subjects.c.user_id == user_id, subjects.c.counts)
+    ).one()
+    days = tx.execute(
+        select(activity_days.c.day).where(activity_days.c.city_id == city_id, activity_days.c.user_id == user_id)
+    ).scalars().all()
+    counts = badge_logic.badge_counts(
+        ideas_posted=kinds.get("idea_posted", 0), upvotes_received=kinds.get("vote", 0),
+        comment_upvotes=comment_upvotes, ideas_accepted=accepted, streak=badge_logic.longest_streak(days),
+    )
+    held = dict(tx.execute(
+        select(badges.c.badge, func.max(badges.c.level))
+        .where(badges.c.city_id == city_id, badges.c.user_id == user_id).group_by(badges.c.badge)
+    ).all())
+    earned = []
+    for badge, level in badge_logic.new_levels(counts, rules["badges"], held):
+        inserted = tx.execute(
+            pg_insert(badges).values(city_id=city_id, user_id=user_id, badge=badge, level=level)
+            .on_conflict_do_nothing().returning(badges.c.level)
+        ).first()
+        if inserted:
+            earned.append((badge, level))
+    return earned
+
+
+def raise_level(tx, city_id, user_id, total: int, rules: dict) -> int | None:
+    """The user's new overall level when `total` reaches one above the highest so far, else None."""
+    level = badge_logic.level_for(total, rules["levels"])
+    if level == 0:
+        return None
+    ensure_user(tx, city_id, user_id)
+    row = tx.execute(
+        users.update()
+        .where(users.c.city_id == city_id, users.c.user_id == user_id, users.c.level < level)
+        .values(level=level).returning(users.c.level)
+    ).first()
+    return row.level if row else None
+
+
+# -- reads -------------------------------------------------------------------------------------------
+def leaderboard(session, city_id, period_key: str, limit: int, after: list | None):
+    """Up to limit+1 rows `(user_id, points, display_name)` by points, then user id; after a keyset."""
+    q = (
+        select(totals.c.user_id, totals.c.points, users.c.display_name)
+        .select_from(totals.outerjoin(users, and_(users.c.city_id == totals.c.city_id,
+                                                    users.c.user_id == totals.c.user_id)))
+        .where(totals.c.city_id == city_id, totals.c.period == period_key, totals.c.points > 0)
+        .order_by(totals.c.points.desc(), totals.c.user_id)
+        .limit(limit + 1)
+    )
+    if after:
+        points, user_id = after
+        q = q.where(or_(totals.c.points < points, and_(totals.c.points == points, totals.c.user_id > user_id)))
+    return session.execute(q).all()
+
+
+def users_above(session, city_id, period_key: str, points: int) -> int:
+    return session.execute(
+        select(func.count()).select_from(totals)
+        .where(totals.c.city_id == city_id, totals.c.period == period_key, totals.c.points > points)
+    ).scalar_one()
+
+
+def points_of(session, city_id, period_key: str, user_id) -> int:
+    row = session.execute(
+        select(totals.c.points)
+        .where(totals.c.city_id == city_id, totals.c.period == period_key, totals.c.user_id == user_id)
+    ).first()
+    return row.points if row else 0
+
+
+def badges_of(session, city_id, user_id) -> list[dict]:
+    rows = session.execute(
+        select(badges.c.badge, badges.c.level, badges.c.earned_at)
+        .where(badges.c.city_id == city_id, badges.c.user_id == user_id)
+        .order_by(badges.c.badge, badges.c.level.desc())
+        .distinct(badges.c.badge)
+    ).all()
+    return [{"badge": r.badge, "level": r.level, "earned_at": r.earned_at.isoformat()} for r in rows]
+
+
+def level_of(session, city_id, user_id) -> int:
+    row = session.execute(
+        select(users.c.level).where(users.c.city_id == city_id, users.c.user_id == user_id)
+    ).first()
+    return row.level if row else 0
+
+
+ENGAGED_REASONS = ("idea_posted", "comment_posted", "idea_upvoted", "comment_upvoted", "idea_accepted",
+                   "idea_implemented", "ballot_submitted")
+
+
+def engaged(session, city_id, start: datetime, end: datetime, limit: int) -> list[dict]:
+    """Citizens by points earned in [start, end), with the net count of each kind of award."""
+    net = {
+        reason: func.coalesce(func.sum(func.sign(ledger.c.points)).filter(ledger.c.reason == reason), 0)
+        for reason in ENGAGED_REASONS
+    }
+    points = func.sum(ledger.c.points)
+    q = (
+        select(ledger.c.user_id, points.label("points"), *(v.label(k) for k, v in net.items()))
+        .where(ledger.c.city_id == city_id, ledger.c.earned_at >= start, ledger.c.earned_at < end)
+        .group_by(ledger.c.user_id)
+        .having(points > 0)
+        .order_by(points.desc(), ledger.c.user_id)
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(q, users.c.display_name)
+        .select_from(q.outerjoin(users, and_(users.c.city_id == city_id, users.c.user_id == q.c.user_id)))
+        .order_by(q.c.points.desc(), q.c.user_id)
+    ).all()
+    out = []
+    for row in rows:
+        item = {"user_id": str(row.user_id), "display_name": row.display_name, "points": int(row.points)}
+        item.update({k: int(getattr(row, k)) for k in ENGAGED_REASONS})
+        out.append(item)
+    return out
+
+
+def missing_names(session, city_id, user_ids) -> list:
+    ids = [uuid.UUID(str(u)) for u in user_ids]
+    if not ids:
+        return []
+    known = set(session.execute(
+        select(users.c.user_id).where(users.c.city_id == city_id, users.c.user_id.in_(ids),
+                                      users.c.display_name.is_not(None))
+    ).scalars())
+    return [u for u in ids if u not in known]
