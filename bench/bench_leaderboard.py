@@ -81,7 +81,7 @@ def build(conn, rows: int, users: int) -> dict:
     """), {"rows": rows, "users": users, "city": CITY, "other": OTHER_CITY})
     ledger_done = time.perf_counter()
     # the totals the service keeps up to date entry by entry, derived here in bulk
-    for period, bucket in (
+    for _period, bucket in (
         ("all", "'all'"),
         ("month", "'month:' || to_char(earned_at AT TIME ZONE 'UTC', 'YYYY-MM')"),
         ("week", "'week:' || to_char(earned_at AT TIME ZONE 'UTC', 'IYYY-\"W\"IW')"),

@@ -112,7 +112,7 @@ class GatewayService:
             principal=principal,
             city=city,
             headers=request.headers,
-            remote_addr=request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip(),
+            remote_addr=_client_address(request),
             rpc=self._rpc,
         )
         result = route.handler(call)
@@ -206,6 +206,14 @@ class GatewayService:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
+
+
+def _client_address(request) -> str:
+    """The caller's address; X-Forwarded-For counts only behind a trusted proxy (TRUST_FORWARDED_FOR=1)."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and settings().trust_forwarded_for:
+        return forwarded.split(",")[0].strip()
+    return request.remote_addr or ""
 
 
 def expected_services() -> list[str]:

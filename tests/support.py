@@ -139,6 +139,8 @@ class Platform:
             "PLATFORM_ADMIN_KEY": PLATFORM_KEY,
             "AGORA_SERVICES": ",".join(services),
             "WEBHOOK_ALLOW_PRIVATE": "1",
+            # every test client logs in from 127.0.0.1; the per-account limit stays as in production
+            "LOGIN_ATTEMPTS_PER_ADDRESS": "100000",
             "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "PYTHONWARNINGS": "ignore",
             "PYTHONUNBUFFERED": "1",

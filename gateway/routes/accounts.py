@@ -2,12 +2,13 @@
 from gateway.routing import ADMIN, PLATFORM, USER, Reply, route
 from gateway.ratelimit import RateLimiter
 from services.accounts import schemas
+from services.common.config import settings
 from services.common.errors import RateLimited
 
 TAG = "accounts"
-# Ten attempts a minute for one e-mail from one address, sixty for one address across e-mails.
-_per_account = RateLimiter(capacity=10, per_seconds=60)
-_per_address = RateLimiter(capacity=60, per_seconds=60)
+# Login attempts a minute: for one e-mail from one address, and for one address across e-mails.
+_per_account = RateLimiter(capacity=settings().login_attempts_per_account, per_seconds=60)
+_per_address = RateLimiter(capacity=settings().login_attempts_per_address, per_seconds=60)
 
 
 @route("POST", "/cities", auth=PLATFORM, body=schemas.NewCity, status=201, tag=TAG,

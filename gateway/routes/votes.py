@@ -16,11 +16,12 @@ def _register(kind: str, param: str):
     path = f"/cities/<city>/{kind}s/<{param}>/vote"
 
     @route("PUT", path, auth=USER, body=schemas.VoteBody, tag=TAG,
-           summary=f"Vote up or down on a {kind} (again: change the vote)")
+           summary=f"Vote up or down on a {kind}; again: change it. 409: own, hidden or deleted {kind}, "
+                   "project not active, down votes off")
     def put_vote(call):
         return call.rpc("voting", "cast_vote", call.principal, kind, call.params[param], call.json)
 
-    @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}")
+    @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
     def delete_vote(call):
         return call.rpc("voting", "withdraw_vote", call.principal, kind, call.params[param])
 

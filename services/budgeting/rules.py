@@ -223,71 +223,80 @@ class _MES:
     Voters with the same remaining budget are pooled into *budget classes*: a
     budget class holds voter classes (distinct ballots) and its budget is the
     exact rational ``N[g] / den`` (Python ints over a common denominator).
-    Voters whose budget is exhausted are dropped: they can no longer pay.
+    Voters whose budget is exhausted leave the pools: they can no longer pay.
 
     Floats are used only to rank items; an item within ``_CLOSE`` (relative) of
     the best one, or of being (un)affordable, is re-decided exactly.
 
-    For the completion, :meth:`run` can also report how far the initial per-voter
-    budget ``t`` may grow before any decision of the run could change. Along a
-    fixed run every budget is an affine function of ``t``; its slope ``S[g] / sden``
-    is tracked exactly next to its value. Slopes are never negative and prices
-    never increase with ``t``, which gives simple, conservative bounds:
+    For the completion, :meth:`run` can also report how far the initial
+    per-voter budget ``t`` may grow while the run provably makes the same
+    choices. Along a fixed sequence of purchases every remaining budget is a
+    non-decreasing function of ``t`` and every price a non-increasing one. Each
+    voter class carries ``U``, an upper bound on how fast its budget can grow
+    with ``t`` (1 at the start; a purchase adds to its supporters' bound the
+    largest rate at which its price can fall: poor supporters' growth divided by
+    the rich supporters' weight). This gives, for an increase ``d`` of ``t``:
 
-    * an affordable item stays affordable; an unaffordable one needs the budget
-      gap to its cost to be covered by the slopes of its supporters' budgets;
-    * a poor supporter of a bought item (one who paid everything) stays poor
-      until its budget catches up with the price; rich ones stay rich;
-    * the bought item's price per unit of cost decreases linearly while any
-      other item's price ``q`` cannot drop faster than ``(sum of supporters'
-      slopes) / (weight of supporters richer than q)``.
+    * an item that is unaffordable stays so while its supporters' budgets, growing
+      at most ``U`` each, cannot cover the missing amount; affordable items stay
+      affordable;
+    * the bought item's price per unit of cost can only fall, and any other
+      item's price ``q`` falls by at most ``d * (growth of its supporters poorer
+      than q) / (weight of those at least as rich as q)`` (nothing, if all its
+      supporters can pay ``q``).
     """
 
     def __init__(self, prob: _Problem):
         self.prob = prob
         self.cost_f = np.array(prob.cost, dtype=np.float64)
         self.inc = prob.inc.toarray().astype(bool)
+        self.WT = prob.W.T.tocsr()
 
     def run(self, num: int, den: int, bound: bool = False) -> tuple[list[int], float]:
         """Run MES with an initial budget of ``num/den`` per voter (budget units).
 
         Returns the selected items in selection order and, when ``bound`` is set,
-        a lower bound ``dt`` such that every initial budget in ``[t, t + dt)``
-        gives the same run (0.0 when nothing can be guaranteed).
+        ``dt`` such that every initial budget in ``[t, t + dt)`` gives the same
+        selection (0.0 when nothing can be guaranteed; ``inf`` without ``bound``).
         """
         prob = self.prob
         if prob.K == 0 or num <= 0:
             return [], math.inf
         g0 = math.gcd(num, den)
         N, den = [num // g0], den // g0
-        S, sden = [1], 1  # slopes d(budget)/dt
         cls = np.zeros(prob.K, dtype=np.int64)  # budget class of each voter class, -1 = no budget left
+        U = np.ones(prob.K, dtype=np.float64)  # growth-rate bound of each voter class's budget
         alive = np.flatnonzero(prob.support > 0)
         selected: list[int] = []
         dt = math.inf
-        M = self._class_counts(cls, len(N))
-        while alive.size and N:
+        while alive.size:
+            c_all = self.cost_f[alive]
+            if not N:  # nobody can pay any more
+                if bound:
+                    wu = self.WT @ U
+                    dt = min(dt, self._afford_bound(np.zeros(alive.size), c_all, wu[alive], np.zeros(alive.size, bool)))
+                break
+            M = self._class_counts(cls, len(N), prob.W)
             beta = np.array([x / den for x in N], dtype=np.float64)
             order = np.argsort(beta, kind="stable")
             Ms = M[order][:, alive]
             bs = beta[order]
             contrib = Ms * bs[:, None]
             total = contrib.sum(axis=0)
-            c = self.cost_f[alive]
-            afford = total >= c
-            close = np.abs(total - c) <= _CLOSE * c
+            afford = total >= c_all
+            close = np.abs(total - c_all) <= _CLOSE * c_all
             for j in np.flatnonzero(close):
                 p = alive[j]
                 col = M[:, p]
                 afford[j] = sum(int(col[g]) * N[g] for g in np.flatnonzero(col)) >= prob.cost[p] * den
             if bound:
-                slope = np.array([x / sden for x in S], dtype=np.float64)
-                vslope = slope[order] @ Ms  # d(total)/dt per item
-                dt = min(dt, self._afford_bound(total[~afford], c[~afford], vslope[~afford], close[~afford]))
+                wu = self.WT @ U  # growth bound of all supporters' budgets, per item
+                na = ~afford
+                dt = min(dt, self._afford_bound(total[na], c_all[na], wu[alive][na], close[na]))
             if not afford.any():
                 break
             alive = alive[afford]
-            Ms, contrib, c = Ms[:, afford], contrib[:, afford], c[afford]
+            Ms, contrib, c = Ms[:, afford], contrib[:, afford], c_all[afford]
             cnt = Ms.sum(axis=0)
             poor_before = np.cumsum(contrib, axis=0) - contrib
             rest = cnt - (np.cumsum(Ms, axis=0) - Ms)
@@ -302,12 +311,9 @@ class _MES:
             rmin = rho[found].min() if found.any() else np.inf
             # an item whose price the floats could not place is settled exactly
             cand = np.flatnonzero((rho <= rmin * (1 + _CLOSE)) | ~found)
-            prices = {}
-            for j in cand:
-                p_ = int(alive[j])
-                prices[p_] = self._exact_price(M, N, den, p_)
+            prices = {int(alive[j]): self._exact_price(M, N, den, int(alive[j])) for j in cand}
             # rho = q / cost = qn / (qd * den * cost); ties -> smallest index
-            keyed = sorted((Fraction(v[0], v[1] * prob.cost[p_]), p_) for p_, v in prices.items())
+            keyed = sorted((Fraction(v[0], v[1] * prob.cost[k]), k) for k, v in prices.items())
             best_rho, p = keyed[0]
             qn, qd, poor = prices[p]
             if bound:
@@ -316,23 +322,30 @@ class _MES:
                 for key, p2 in keyed[1:]:  # close calls: use the exact value
                     rho_x[alive == p2] = float(key / den)
                     tied[alive == p2] = key == best_rho
-                sl_s = slope[order]
-                dt = min(dt, self._price_bound(
-                    M[:, p], N, S, den, sden, p, qn, qd, poor, float(best_rho / den),
-                    alive != p, rho_x, tied, Ms, bs, sl_s, vslope[afford], qf, first, found, c,
+                MU = self._class_counts(cls, len(N), prob.W.multiply(U[:, None]).tocsr())
+                MUs = MU[order][:, alive]
+                others = alive != p
+                sure_rich = bs[:, None] >= qf[None, :] * (1 + 1e-9)
+                rich_w = (Ms * sure_rich).sum(axis=0)
+                poor_growth = np.maximum(wu[alive] - (MUs * sure_rich).sum(axis=0), 0.0)
+                const = (rich_w == prob.support[alive]) & found  # every supporter can pay: price is fixed
+                dt = min(dt, self._rank_bound(
+                    float(best_rho / den), rho_x[others], tied[others], const[others],
+                    poor_growth[others], rich_w[others], c[others], found[others],
                 ))
+                # the price of p falls at most this fast; its supporters' budgets may grow that much faster
+                rich_classes = np.setdiff1d(np.flatnonzero(M[:, p]), np.array(poor, dtype=np.int64))
+                qbar = max(wu[p] - float(MU[rich_classes, p].sum()), 0.0) / qd * (1 + 1e-9)
+                U = np.where(self.inc[:, p], (U + qbar) * (1 + 1e-12), U)
             selected.append(p)
             alive = alive[alive != p]
-            cls, N, S, den, sden, degenerate = self._pay(cls, M[:, p], N, S, den, sden, p, qn, qd, poor)
-            if degenerate and bound:
-                dt = 0.0
+            cls, N, den = self._pay(cls, N, den, p, qn, qd, poor)
             if bound and dt <= 0:
                 bound = False
-            M = self._class_counts(cls, len(N))
-        return selected, dt
+        return selected, (dt if dt > 0 else 0.0)
 
     @staticmethod
-    def _afford_bound(total, cost, vslope, close) -> float:
+    def _afford_bound(total, cost, growth, close) -> float:
         """How far t may grow before an unaffordable item could become affordable."""
         if total.size == 0:
             return math.inf
@@ -341,80 +354,40 @@ class _MES:
         gap = (cost - total) - 1e-9 * cost
         if (gap <= 0).any():
             return 0.0
-        sl = vslope * (1 + 1e-9)
+        g = growth * (1 + 1e-9)
         with np.errstate(divide="ignore"):
-            d = np.where(sl > 0, gap / np.where(sl > 0, sl, 1), np.inf)
+            d = np.where(g > 0, gap / np.where(g > 0, g, 1), np.inf)
         return float(d.min()) * (1 - 1e-6)
 
-    def _price_bound(self, col, N, S, den, sden, p, qn, qd, poor, rho_w,
-                     others, rho, tied, Ms, bs, sl, vslope, qf, first, found, c) -> float:
-        """How far t may grow before the bought item ``p`` could lose its rank or its payment structure.
-
-        ``col``: supporters of ``p`` per budget class; ``poor``: classes paying
-        their whole budget. The other arrays describe every affordable item of
-        the round (``others`` masks out ``p``): price per unit of cost (exact for
-        close calls), exact-tie flags, and the sorted float state of the round.
-        """
-        R = qd
-        ps = sum(int(col[g]) * S[g] for g in poor)
-        q = Fraction(qn, qd * den)
-        qslope = Fraction(-ps, R * sden)  # the price never grows with t
-        dt = math.inf
-        # a poor supporter stays poor while its budget is below the price
-        for g in poor:
-            rate = Fraction(S[g], sden) - qslope
-            if rate > 0:
-                dt = min(dt, float((q - Fraction(N[g], den)) / rate) * (1 - 1e-9))
-        if not others.any():
-            return dt
-        s_w = float(qslope) / self.prob.cost[p]  # exact slope of p's price per unit of cost (<= 0)
-        Ms, qf, first, found, c = Ms[:, others], qf[others], first[others], found[others], c[others]
-        rho, tied, vs = rho[others], tied[others], vslope[others]
+    @staticmethod
+    def _rank_bound(rho_w, rho, tied, const, poor_growth, rich_w, c, found) -> float:
+        """How far t may grow before another item could become cheaper (per unit of cost) than the winner."""
+        if rho.size == 0:
+            return math.inf
         if not found.all():
             return 0.0
-        cols = np.arange(c.size)
-        supp = Ms > 0
-        # (1) while an item's poor supporters stay poor its price is affine in t
-        poor_mask = supp & (np.arange(Ms.shape[0])[:, None] < first[None, :])
-        PS = (Ms * sl[:, None] * poor_mask).sum(axis=0)
-        Rr = (Ms * ~poor_mask).sum(axis=0)
-        qslope_o = -PS / Rr
-        s_o = qslope_o / c
-        near = (supp & (np.abs(bs[:, None] - qf[None, :]) <= 1e-9 * qf[None, :])).any(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = sl[:, None] - qslope_o[None, :] * (1 + 1e-9)
-            cross = np.where(poor_mask & (rate > 0), (qf[None, :] - bs[:, None]) / rate, np.inf)
-        d_aff = np.where(near, 0.0, cross.min(axis=0) * (1 - 1e-6))
         gap = (rho - rho_w) - 1e-9 * rho_w
-        diff = (s_w - s_o) + 1e-9 * (abs(s_w) + np.abs(s_o))  # upper bound of how fast the gap closes
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_aff = np.where(diff > 0, gap / diff, np.inf)
-        # exact ties: the smaller id keeps winning only if its price falls at least as fast
-        t_aff = np.where(tied, np.where((s_o == 0) & (s_w == 0) | (s_o - s_w >= 1e-9 * (abs(s_w) + np.abs(s_o))), np.inf, 0.0), t_aff)
-        t_aff = np.where((gap <= 0) & ~tied, 0.0, t_aff)
-        g1 = np.minimum(d_aff, t_aff)
-        # (2) in any case an item's price cannot drop faster than (budget slopes) / (rich weight)
-        rich_lb = (Ms * (bs[:, None] >= qf[None, :] * (1 + 1e-9))).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            down = np.where(rich_lb > 0, vs * (1 + 1e-9) / (np.maximum(rich_lb, 1) * c), np.inf)
-            coef = down + s_w * (1 - 1e-9)
-            t_loose = np.where(gap <= 0, 0.0, np.where(coef > 0, gap / coef * (1 - 1e-6), np.inf))
-        return min(dt, float(np.maximum(g1, t_loose).min()))
+            fall = np.where(rich_w > 0, poor_growth * (1 + 1e-9) / (np.maximum(rich_w, 1) * c), np.inf)
+            d = np.where(const, np.inf, np.where(gap > 0, gap / fall, 0.0))
+        d = np.where(tied & ~const, 0.0, d)
+        return float(d.min()) * (1 - 1e-6)
 
-    def _class_counts(self, cls: np.ndarray, G: int) -> np.ndarray:
-        """Dense G x m matrix: number of voters of budget class g supporting item p."""
+    def _class_counts(self, cls: np.ndarray, G: int, W) -> np.ndarray:
+        """Dense G x m matrix: sum over voter classes of budget class g of ``W[k, p]``."""
         prob = self.prob
         rows = np.flatnonzero(cls >= 0)
         P = sparse.csr_matrix(
-            (np.ones(rows.size, dtype=np.int64), (cls[rows], rows)), shape=(G, prob.K), dtype=np.int64
+            (np.ones(rows.size, dtype=W.dtype), (cls[rows], rows)), shape=(G, prob.K)
         )
-        return (P @ prob.W).toarray()
+        return (P @ W).toarray()
 
     def _exact_price(self, M, N, den, p):
         """Exact per-voter payment cap for item ``p``: ``(qn, qd, poor classes)``.
 
         A supporter with budget b pays min(b, q), q = qn / (qd * den) in budget
-        units, q being the unique value at which the payments add up to the cost.
+        units, q being the unique value at which the payments add up to the cost;
+        ``qd`` is the weight of the supporters who can pay q.
         """
         col = M[:, p]
         gs = sorted(np.flatnonzero(col).tolist(), key=N.__getitem__)
@@ -433,55 +406,36 @@ class _MES:
             raise AssertionError("item is not affordable")  # guarded by the affordability check
         return cost_n - paid, R, poor
 
-    def _pay(self, cls, col, N, S, den, sden, p, qn, qd, poor):
-        """Charge supporters of ``p`` min(budget, q); re-pool voters by exact remaining budget and slope."""
+    def _pay(self, cls, N, den, p, qn, qd, poor):
+        """Charge supporters of ``p`` min(budget, q); re-pool voter classes by exact remaining budget."""
+        G = len(N)
         supp = self.inc[:, p]
         live = cls >= 0
-        key = np.where(live, cls * 2 + supp, -1)
-        uniq, inv = np.unique(key, return_inverse=True)
+        key = np.where(live, cls * 2 + supp, 2 * G)
+        present = np.bincount(key, minlength=2 * G + 1)[: 2 * G] > 0
         poor_set = set(poor)
-        # slope of q: -sum_{poor} w S / (R sden); rich supporters' slope S/sden - q'
-        R = qd
-        ps = sum(int(col[g]) * S[g] for g in poor)
-        new_val, new_sl = [], []
-        degenerate = False
-        for k in uniq.tolist():
-            if k < 0:
-                new_val.append(0)
-                new_sl.append(0)
-                continue
+        new_val = []
+        keys = np.flatnonzero(present).tolist()
+        for k in keys:
             g, s = divmod(k, 2)
             v = N[g] * qd
-            sl = S[g] * R
             if s:
-                if g in poor_set:
-                    v, sl = 0, 0
-                else:
-                    v -= qn
-                    sl += ps
-                    if v == 0:
-                        degenerate = True  # paid exactly everything: budget 0 but may grow with t
+                v = 0 if g in poor_set else v - qn
             new_val.append(v)
-            new_sl.append(sl)
-        den2, sden2 = den * qd, sden * R
+        den2 = den * qd
         gv = math.gcd(den2, *new_val)
-        gs = math.gcd(sden2, *new_sl)
-        ids: dict[tuple[int, int], int] = {}
+        ids: dict[int, int] = {}
         N2: list[int] = []
-        S2: list[int] = []
-        remap = []
-        for v, sl in zip(new_val, new_sl):
-            if v == 0:
-                remap.append(-1)
+        table = np.full(2 * G + 1, -1, dtype=np.int64)
+        for k, v in zip(keys, new_val):
+            if v <= 0:
                 continue
-            kk = (v // gv, sl // gs)
-            if kk not in ids:
-                ids[kk] = len(N2)
-                N2.append(kk[0])
-                S2.append(kk[1])
-            remap.append(ids[kk])
-        remap = np.array(remap, dtype=np.int64)
-        return remap[inv], N2, S2, den2 // gv, sden2 // gs, degenerate
+            v //= gv
+            if v not in ids:
+                ids[v] = len(N2)
+                N2.append(v)
+            table[k] = ids[v]
+        return table[key], N2, den2 // gv
 
 
 def _is_exhaustive(prob: _Problem, selected: Sequence[int], among: Iterable[int]) -> bool:

@@ -31,6 +31,9 @@ class Settings:
     smtp_tls: bool = False
     mail_from: str = "Agora <no-reply@agora.local>"
     webhook_allow_private: bool = False
+    trust_forwarded_for: bool = False
+    login_attempts_per_account: int = 10
+    login_attempts_per_address: int = 60
     extra: dict = field(default_factory=dict)
 
     @property
@@ -60,6 +63,9 @@ class Settings:
             smtp_tls=_bool(get("SMTP_TLS", "0")),
             mail_from=get("MAIL_FROM", cls.mail_from),
             webhook_allow_private=_bool(get("WEBHOOK_ALLOW_PRIVATE", "0")),
+            trust_forwarded_for=_bool(get("TRUST_FORWARDED_FOR", "0")),
+            login_attempts_per_account=int(get("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_attempts_per_account)),
+            login_attempts_per_address=int(get("LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address)),
         )
         settings.check()
         return settings

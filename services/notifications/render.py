@@ -108,7 +108,7 @@ def digest_email(items: list[tuple[str, dict]], *, locale: str | None, name: str
                  unsubscribe_url: str) -> Email:
     """One e-mail summing up notifications [(kind, data), ...], oldest first."""
     loc = locale_of(locale)
-    rendered = [dict(zip(("title", "body"), text(kind, data, loc))) for kind, data in items]
+    rendered = [dict(zip(("title", "body"), text(kind, data, loc), strict=True)) for kind, data in items]
     subject = str(_messages(loc).digest_subject(len(rendered))).strip()
     return _render("digest", loc, subject=subject, items=rendered, name=name, city_name=city_name,
                    unsubscribe_url=unsubscribe_url)

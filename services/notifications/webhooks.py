@@ -134,7 +134,24 @@ def address_refused(address: str) -> str | None:
     return None
 
 
+def literal_address(host: str) -> str | None:
+    """The IP address a host written as one stands for, legacy forms included (`2130706433`, `127.1`, `0x7f.1`)."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def resolve(host: str, port: int) -> list[str]:
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError) as exc:

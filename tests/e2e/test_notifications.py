@@ -6,13 +6,14 @@ exchanges (`<service>.events`, routing key = event name), exactly as their outbo
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import requests
 from kombu import Connection
 from kombu.messaging import Producer
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from support import eventually
+from support import eventually, service_names
 
 
 def publish(environment, type_: str, city_id, data: dict, actor_id=None, event_id=None) -> dict:
@@ -121,7 +122,7 @@ def test_replies_status_changes_milestones_and_project_phases_reach_the_right_pe
     publish(environment, "budgeting.phase_changed", city["id"], actor_id=admin_id,
             data={"project_id": project_id, "phase": "voting"})
     for user in (author, voter, replier):
-        eventually(lambda: "voting_opened" in kinds(user), timeout=10)
+        eventually(lambda user=user: "voting_opened" in kinds(user), timeout=10)
     outsider = api.new_user(city)
     publish(environment, "gamification.badge_earned", city["id"], data={"user_id": outsider["id"], "badge": "pioneer", "level": 1})
     eventually(lambda: kinds(outsider) == ["badge_earned"], timeout=10)  # not told of a project they had no part in
@@ -181,3 +182,25 @@ def test_daily_preference_gathers_one_digest_email(api, environment, city, smtp_
     assert mails[0]["Subject"] == "Votre résumé du jour : 2 notifications"
     plain = mails[0].get_body(preferencelist=("plain",)).get_content()
     assert "Bonjour Claire" in plain and "pioneer" in plain and "commenter" in plain
+
+
+@pytest.mark.skipif("ideas" not in service_names(), reason="needs the ideas service")
+def test_a_comment_posted_through_the_ideas_routes_reaches_the_author(api, city, smtp_server):
+    slug = city["slug"]
+    author = api.new_user(city, display_name="Dirk", locale="en")
+    commenter = api.new_user(city, display_name="Eva")
+    r = api.post(f"/cities/{slug}/projects", token=city["admin_token"],
+                 json={"title": {"en": "Greener streets"}, "method": "ideation", "status": "active"})
+    assert r.status_code == 201, r.text
+    r = api.post(f"/cities/{slug}/projects/{r.json()['id']}/ideas", token=author["token"],
+                 json={"title": "Plant trees on every street", "body": "Shade and cleaner air for everyone."})
+    assert r.status_code == 201, r.text
+    r = api.post(f"/cities/{slug}/ideas/{r.json()['id']}/comments", token=commenter["token"],
+                 json={"body": "Yes, starting with my street please"})
+    assert r.status_code == 201, r.text
+
+    items = eventually(lambda: inbox(api, city, author)["items"], timeout=10)
+    assert items[0]["kind"] == "comment_on_idea" and items[0]["title"].startswith("Eva commented on")
+    mail = eventually(lambda: smtp_server.messages(to=author["email"]), timeout=15)[0]
+    assert mail["Subject"].startswith("Eva commented on")
+    assert "starting with my street" in mail.get_body(preferencelist=("plain",)).get_content()

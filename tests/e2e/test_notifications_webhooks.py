@@ -133,7 +133,7 @@ def test_a_subscribed_receiver_gets_signed_events_retried_until_it_answers(api, 
 def test_a_hanging_receiver_delays_no_one_else_and_events_are_sent_once(api, environment, city, receivers):
     hanging, quick, redirecting = receivers("hang"), receivers(204), receivers(302)
     slow_hook = subscribe(api, city, hanging.url, ["ideas.*"])
-    quick_hook = subscribe(api, city, quick.url, ["*"])
+    quick_hook = subscribe(api, city, quick.url, ["idea.created"])
     redirect_hook = subscribe(api, city, redirecting.url, ["ideas.idea_created"])
     events = [idea_created(environment, city) for _ in range(6)]
     idea_created(environment, city, event_id=events[0]["event_id"])  # the same event again

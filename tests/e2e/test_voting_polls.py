@@ -190,3 +190,12 @@ def test_results_by_age_group_gender_and_district(api, city, content):
     eventually(lambda: counts(results(api, city, project, "district"), q["id"], "Zuid") == [1, 1, 1])
     assert api.get(base(city, project) + "/results", params={"by": "shoe_size"}).status_code == 422
     assert api.get(f"/cities/{city['slug']}/projects/not-a-uuid/poll/results").status_code == 404
+    # another city sees nothing of this poll, and its people cannot answer it
+    other = api.new_city()
+    assert api.get(f"/cities/{other['slug']}/projects/{project}/poll/results").status_code == 404
+    assert api.get(f"/cities/{other['slug']}/projects/{project}/poll/questions").json()["items"] == []
+    stranger = new_user(api, other)
+    assert answer(api, city, project, stranger, {q["id"]: [bike]}).status_code == 403
+    r = answer(api, other, project, stranger, {q["id"]: [bike]})
+    assert r.status_code == (404 if IDEAS_RUNNING else 503)
+    assert counts(results(api, city, project), q["id"]) == [2, 2, 2]

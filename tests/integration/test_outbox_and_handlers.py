@@ -2,7 +2,7 @@
 import uuid
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 from nameko.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from sqlalchemy import Column, Integer, Table, Text, func, select, text
