@@ -30,6 +30,7 @@ import json
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
@@ -44,6 +45,8 @@ DEFAULT_K_RANGE = (2, 20)
 TOP_KEYWORDS = 10
 REPRESENTATIVES = 5
 COHERENCE = "c_v"
+CHAR_NGRAMS = (3, 5)  # character n-gram lengths (see _Features); None: words only
+CHAR_WEIGHT = 0.8  # weight of the n-gram block next to the word block (1.0)
 SELECT_SAMPLE = 1500  # ideas clustered and scored per candidate k (keeps 10k builds fast)
 
 
@@ -154,6 +157,116 @@ def _ltc(counts: dict[int, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ids, (w / norm if norm > 0 else w)
 
 
+class _Features:
+    """How ideas become vectors: word TF-IDF and character n-gram TF-IDF, side by side.
+
+    Words are the stems and phrases of :class:`~services.analytics.text.Preprocessor`. Character
+    n-grams (3 to 5 characters of each stem, with ``<`` and ``>`` marking the word's ends) link
+    ideas that share no whole word: compounds and their parts (``speeltuin``, ``speelplaats``),
+    misspellings and word forms the stemmer leaves apart; they matter most for short titles.
+    Each block is log-TF * IDF and cosine-normalised on its own, the char block is weighted by
+    ``char_weight`` and the row normalised again, so a text's cosine to another is a fixed mix of
+    its word cosine and its n-gram cosine. N-gram terms are stored in the vocabulary after the
+    words, prefixed with ``#`` (never part of a word token).
+    """
+
+    def __init__(self, dictionary, vocabulary: list[str], idf: np.ndarray, num_words: int,
+                 char_ngrams: tuple[int, int] | None, char_weight: float):
+        self.dictionary = dictionary  # gensim Dictionary of the word terms (coherence)
+        self.vocabulary = vocabulary
+        self.token2id = {tok: i for i, tok in enumerate(vocabulary)}
+        self.idf = idf
+        self.num_words = num_words
+        self.char_ngrams = tuple(char_ngrams) if char_ngrams else None
+        self.char_weight = float(char_weight) if char_ngrams else 0.0
+
+    def config(self) -> dict:
+        return {"num_words": self.num_words,
+                "char_ngrams": list(self.char_ngrams) if self.char_ngrams else None,
+                "char_weight": self.char_weight}
+
+    @classmethod
+    def fit(cls, docs: list[list[str]], *, min_ideas: int, usable: int,
+            char_ngrams: tuple[int, int] | None = CHAR_NGRAMS,
+            char_weight: float = CHAR_WEIGHT) -> "_Features":
+        from gensim.corpora import Dictionary
+
+        n = len(docs)
+        no_above = 0.5 if n >= 20 else 1.0
+        tokens, A = _token_counts(docs)
+        grams, gram_df = [], np.zeros(0)
+        if char_ngrams:
+            grams, G = _gram_matrix(tokens, char_ngrams)
+            gram_df = np.diff((A @ G).tocsc().indptr)
+            keep = np.flatnonzero((gram_df >= 2) & (gram_df <= max(2, no_above * n)))
+            grams, gram_df = [grams[i] for i in keep], gram_df[keep]
+        # Words seen in one idea only cannot link ideas; drop them unless that leaves more than
+        # a tenth of the ideas without any term (very short titles), then keep them.
+        dictionary = Dictionary(docs)
+        dictionary.filter_extremes(no_below=1, no_above=no_above, keep_n=200_000)
+        filtered = Dictionary(docs)
+        filtered.filter_extremes(no_below=2, no_above=no_above, keep_n=200_000)
+        gram_set = set(grams)
+        covered = sum(1 for d in docs if any(t in filtered.token2id for t in d)
+                      or (gram_set and any(g in gram_set for t in d
+                                           for g in _char_grams(t, *char_ngrams))))
+        if len(filtered) >= 2 and covered >= max(min_ideas, 0.9 * usable):
+            dictionary = filtered
+        words = [dictionary[i] for i in range(len(dictionary))]
+        word_df = np.array([dictionary.dfs.get(i, 0) for i in range(len(words))], dtype=float)
+        df = np.concatenate([word_df, np.asarray(gram_df, dtype=float)])
+        idf = np.log(n / np.maximum(df, 1.0))
+        idf = np.where(idf > 0, idf, 1e-3)  # a term in every idea still counts a little
+        return cls(dictionary, words + grams, idf, len(words), char_ngrams if grams else None,
+                   char_weight)
+
+    def matrix(self, docs: list[list[str]]) -> sparse.csr_matrix:
+        """Unit rows (ideas x vocabulary); an idea with no known term is an empty row."""
+        tokens, A = _token_counts(docs)
+        nw = self.num_words
+        word_col = np.array([self.token2id.get(t, -1) if self.token2id.get(t, nw) < nw else -1
+                             for t in tokens], dtype=np.int64)
+        W = _select_columns(A, word_col, nw)
+        blocks = [_log_tf_idf(W, self.idf[:nw])]
+        if self.char_ngrams:
+            grams, G = _gram_matrix(tokens, self.char_ngrams)
+            gram_col = np.array([self.token2id.get(g, nw - 1) - nw for g in grams], dtype=np.int64)
+            Cg = _select_columns((A @ G).tocsr(), gram_col, len(self.vocabulary) - nw)
+            blocks.append(self.char_weight * _log_tf_idf(Cg, self.idf[nw:]))
+        X = sparse.hstack(blocks, format="csr")
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ X).tocsr()
+
+    @staticmethod
+    def weigh_tokens(tokens: Sequence[str], token2id: dict, idf: np.ndarray, config: dict
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, unit weights) of one idea's tokens, as :meth:`matrix` weighs a row."""
+        nw = int(config["num_words"])
+        words: dict[int, int] = {}
+        grams: dict[int, int] = {}
+        char_ngrams = config.get("char_ngrams")
+        for tok in tokens:
+            i = token2id.get(tok)
+            if i is not None and i < nw:
+                words[i] = words.get(i, 0) + 1
+            if char_ngrams:
+                for g in _char_grams(tok, *char_ngrams):
+                    j = token2id.get(g)
+                    if j is not None and j >= nw:
+                        grams[j] = grams.get(j, 0) + 1
+        parts = []
+        for counts, weight in ((words, 1.0), (grams, float(config.get("char_weight") or 0.0))):
+            if counts:
+                ids, w = _ltc(counts, idf)
+                parts.append((ids, weight * w))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.concatenate([p[0] for p in parts])
+        w = np.concatenate([p[1] for p in parts])
+        norm = np.linalg.norm(w)
+        return ids, (w / norm if norm > 0 else w)
+
+
 class TopicModel:
     """A built topic model: topics, the topic of each built idea, and :meth:`assign` for new ones.
 
@@ -163,7 +276,8 @@ class TopicModel:
     def __init__(self, *, language: str, seed: int, vocabulary: list[str], idf: np.ndarray,
                  projection: np.ndarray, centroids: np.ndarray, topics: list[Topic],
                  assignments: dict, preprocessor: textmod.Preprocessor, model_version: str,
-                 coherence_by_k: dict[int, float], num_ideas: int):
+                 coherence_by_k: dict[int, float], num_ideas: int,
+                 features: dict | None = None):
         self.language = language
         self.seed = seed
         self.vocabulary = vocabulary
@@ -177,6 +291,9 @@ class TopicModel:
         self.model_version = model_version
         self.coherence_by_k = coherence_by_k
         self.num_ideas = num_ideas
+        # How texts become vectors (see _Features); models stored without it used words only.
+        self.features = dict(features) if features else {"num_words": len(vocabulary),
+                                                         "char_ngrams": None, "char_weight": 0.0}
 
     @property
     def num_topics(self) -> int:
@@ -211,37 +328,16 @@ class TopicModel:
             raise NotEnoughIdeas(usable, min_ideas)
 
         n = len(docs)
-        # Words seen in one idea only cannot link ideas; drop them unless that leaves more than
-        # a tenth of the ideas without any word (very short titles), then keep them.
-        dictionary = Dictionary(docs)
-        dictionary.filter_extremes(no_below=1, no_above=0.5 if n >= 20 else 1.0, keep_n=200_000)
-        filtered = Dictionary(docs)
-        filtered.filter_extremes(no_below=2, no_above=0.5 if n >= 20 else 1.0, keep_n=200_000)
-        covered = sum(1 for d in docs if any(t in filtered.token2id for t in d))
-        if len(filtered) >= 2 and covered >= max(min_ideas, 0.9 * usable):
-            dictionary = filtered
-        vocabulary = [dictionary[i] for i in range(len(dictionary))]
-        bows = [dictionary.doc2bow(d) for d in docs]
-        df = np.zeros(len(vocabulary))
-        for bow in bows:
-            for i, _ in bow:
-                df[i] += 1
-        idf = np.log(n / np.maximum(df, 1.0))
-        idf = np.where(idf > 0, idf, 1e-3)  # a word in every idea still counts a little
-
-        rows, cols, vals = [], [], []
-        for r, bow in enumerate(bows):
-            if bow:
-                ids, w = _ltc(dict(bow), idf)
-                rows.extend([r] * len(ids)), cols.extend(ids.tolist()), vals.extend(w.tolist())
-        X = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(vocabulary)))
-        has_terms = np.asarray(X.getnnz(axis=1) > 0)
-        used = np.flatnonzero(has_terms)
+        feats = _Features.fit(docs, min_ideas=min_ideas, usable=usable)
+        X = feats.matrix(docs)
+        used = np.flatnonzero(np.asarray(X.getnnz(axis=1) > 0))
         if len(used) < min_ideas:
             raise NotEnoughIdeas(int(len(used)), min_ideas)
         Xu = X[used]
+        Xw = Xu[:, :feats.num_words]  # word columns: keywords and coherence
+        dictionary, vocabulary, idf = feats.dictionary, feats.vocabulary, feats.idf
 
-        dims = int(np.clip(round(2 * math.sqrt(len(used))), 10, 150))
+        dims = _lsi_dims(len(used))
         dims = max(1, min(dims, len(vocabulary) - 1, len(used) - 1))
         projection = _lsi_projection(Xu, dims, seed)
         Z = _unit_rows(np.asarray(Xu @ projection))
@@ -260,7 +356,7 @@ class TopicModel:
                                                                 replace=False))
         else:
             sample = np.arange(len(used))
-        Zs, Xs = Z[sample], Xu[sample]
+        Zs, Xs = Z[sample], Xw[sample]
         runs = {}
         for k in candidates:
             rng = np.random.default_rng([seed, k])
@@ -276,7 +372,7 @@ class TopicModel:
         if len(sample) < len(used):
             labels, C = _spherical_kmeans(Z, best_k, np.random.default_rng([seed, best_k]),
                                           init=C, max_iter=30)
-            keywords = _keywords(Xu, labels, best_k, vocabulary)
+            keywords = _keywords(Xw, labels, best_k, vocabulary)
 
         # Renumber topics by size (largest first) so ids are stable and readable.
         sizes = np.bincount(labels, minlength=best_k)
@@ -308,19 +404,15 @@ class TopicModel:
                    preprocessor=prep,
                    model_version=f"{ALGORITHM}/{FORMAT_VERSION}/{fingerprint}",
                    coherence_by_k={int(k): float(v) for k, v in coherence_by_k.items()},
-                   num_ideas=n)
+                   num_ideas=n, features=feats.config())
 
     # -- using ---------------------------------------------------------------------------------
     def vectorise(self, text: str | None, language: str | None = None) -> np.ndarray | None:
         """Unit vector of a text in the model's LSI space, or None when no word is known."""
-        counts: dict[int, int] = {}
-        for tok in self.preprocessor.transform(text, language):
-            i = self.token2id.get(tok)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
-        if not counts:
+        tokens = self.preprocessor.transform(text, language)
+        ids, w = _Features.weigh_tokens(tokens, self.token2id, self.idf, self.features)
+        if len(ids) == 0:
             return None
-        ids, w = _ltc(counts, self.idf)
         z = w @ self.projection[ids]
         norm = np.linalg.norm(z)
         return z / norm if norm > 0 else None
@@ -348,6 +440,7 @@ class TopicModel:
             "assignments": [[k, v] for k, v in self.assignments.items()],
             "preprocessor": self.preprocessor.to_state(),
             "coherence_by_k": [[k, v] for k, v in self.coherence_by_k.items()],
+            "features": self.features,
         }
         buf = io.BytesIO()
         np.savez_compressed(buf, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
@@ -372,7 +465,7 @@ class TopicModel:
                        preprocessor=textmod.Preprocessor.from_state(meta["preprocessor"]),
                        model_version=meta["model_version"],
                        coherence_by_k={int(k): v for k, v in meta["coherence_by_k"]},
-                       num_ideas=meta["num_ideas"])
+                       num_ideas=meta["num_ideas"], features=meta.get("features"))
 
 
 def build_topics(ideas, *, language: str | None = None, seed: int = 0,
@@ -427,6 +520,70 @@ def _lsi_projection(X, dims: int, seed: int, power_iters: int = 2, oversample: i
     U = Q @ Ub[:, :dims]
     signs = np.sign(U[np.abs(U).argmax(axis=0), np.arange(U.shape[1])])
     return np.ascontiguousarray(U * np.where(signs == 0, 1.0, signs))
+
+
+@lru_cache(maxsize=200_000)
+def _char_grams(token: str, lo: int, hi: int) -> tuple[str, ...]:
+    """``#``-prefixed character n-grams of a token (each part of a phrase on its own)."""
+    out = []
+    for part in token.split("_"):
+        word = "<" + part + ">"
+        for size in range(lo, hi + 1):
+            out.extend("#" + word[i:i + size] for i in range(len(word) - size + 1))
+    return tuple(out)
+
+
+def _token_counts(docs: list[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
+    """Distinct tokens (first-seen order) and the ideas x tokens count matrix."""
+    index: dict[str, int] = {}
+    rows, cols = [], []
+    for r, doc in enumerate(docs):
+        for tok in doc:
+            cols.append(index.setdefault(tok, len(index)))
+        rows.append(len(doc))
+    row_ids = np.repeat(np.arange(len(docs)), rows)
+    A = sparse.csr_matrix((np.ones(len(cols)), (row_ids, np.asarray(cols, dtype=np.int64))),
+                          shape=(len(docs), len(index)))
+    A.sum_duplicates()
+    return list(index), A
+
+
+def _gram_matrix(tokens: list[str], char_ngrams) -> tuple[list[str], sparse.csr_matrix]:
+    """Distinct n-grams of the tokens (first-seen order) and the tokens x n-grams count matrix."""
+    index: dict[str, int] = {}
+    lengths, cols = [], []
+    for tok in tokens:
+        grams = _char_grams(tok, *char_ngrams)
+        cols.extend(index.setdefault(g, len(index)) for g in grams)
+        lengths.append(len(grams))
+    row_ids = np.repeat(np.arange(len(tokens)), lengths)
+    G = sparse.csr_matrix((np.ones(len(cols)), (row_ids, np.asarray(cols, dtype=np.int64))),
+                          shape=(len(tokens), len(index)))
+    G.sum_duplicates()
+    return list(index), G
+
+
+def _select_columns(M: sparse.csr_matrix, target: np.ndarray, width: int) -> sparse.csr_matrix:
+    """Columns of ``M`` moved to ``target`` positions (``-1``: dropped), ``width`` columns."""
+    M = M.tocoo()
+    new = target[M.col]
+    keep = new >= 0
+    out = sparse.csr_matrix((M.data[keep], (M.row[keep], new[keep])), shape=(M.shape[0], width))
+    out.sum_duplicates()
+    return out
+
+
+def _log_tf_idf(M: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """(1 + log tf) * idf with cosine-normalised rows (as :func:`_ltc`, for a whole matrix)."""
+    M = M.tocsr(copy=True)
+    M.data = (1.0 + np.log(M.data)) * idf[M.indices]
+    norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
+    return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ M).tocsr()
+
+
+def _lsi_dims(n: int) -> int:
+    """LSI dimensions for n ideas: about 2*sqrt(n), at most 150."""
+    return int(np.clip(round(2 * math.sqrt(n)), 10, 150))
 
 
 def _unit_rows(Z: np.ndarray) -> np.ndarray:

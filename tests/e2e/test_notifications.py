@@ -31,6 +31,15 @@ def publish(environment, type_: str, city_id, data: dict, actor_id=None, event_i
     return envelope
 
 
+def of_kind(items, *kinds):
+    """Other services react to these events too (gamification awards badges): keep what a test is about."""
+    return [i for i in items if i["kind"] in kinds]
+
+
+def comment_mails(smtp_server, user, marker):
+    return [m for m in smtp_server.messages(to=user["email"]) if marker in m["Subject"]]
+
+
 def inbox(api, city, user, **params):
     r = api.get(f"/cities/{city['slug']}/users/me/notifications", token=user["token"], params=params)
     assert r.status_code == 200, r.text
@@ -64,7 +73,7 @@ def test_a_comment_on_a_citizens_idea_lands_in_their_inbox_and_mailbox(api, envi
     # the same event delivered again (at-least-once bus) changes nothing
     comment(environment, city, idea_id, project_id, author, commenter, event_id=event["event_id"])
 
-    items = eventually(lambda: inbox(api, city, author)["items"], timeout=10)
+    items = eventually(lambda: of_kind(inbox(api, city, author)["items"], "comment_on_idea"), timeout=10)
     assert len(items) == 1
     item = items[0]
     assert item["kind"] == "comment_on_idea" and item["read"] is False
@@ -72,7 +81,7 @@ def test_a_comment_on_a_citizens_idea_lands_in_their_inbox_and_mailbox(api, envi
     assert item["data"]["idea_id"] == idea_id
     assert inbox(api, city, commenter)["items"] == []  # nobody hears of their own comment
 
-    mails = eventually(lambda: smtp_server.messages(to=author["email"]), timeout=15)
+    mails = eventually(lambda: comment_mails(smtp_server, author, "reageerde op"), timeout=15)
     assert len(mails) == 1
     mail = mails[0]
     assert mail["Subject"].startswith("Bram reageerde op")
@@ -90,8 +99,8 @@ def test_a_comment_on_a_citizens_idea_lands_in_their_inbox_and_mailbox(api, envi
     prefs = api.get(f"/cities/{city['slug']}/users/me/notification-preferences", token=author["token"]).json()
     assert prefs == {"email": "off", "in_app": True}
     comment(environment, city, idea_id, project_id, author, commenter, body="Nog een reactie")
-    eventually(lambda: len(inbox(api, city, author)["items"]) == 2, timeout=10)
-    assert len(smtp_server.messages(to=author["email"])) == 1  # in the inbox, not by e-mail
+    eventually(lambda: len(of_kind(inbox(api, city, author)["items"], "comment_on_idea")) == 2, timeout=10)
+    assert len(comment_mails(smtp_server, author, "reageerde op")) == 1  # in the inbox, not by e-mail
 
 
 def test_replies_status_changes_milestones_and_project_phases_reach_the_right_people(api, environment, city):
@@ -104,7 +113,8 @@ def test_replies_status_changes_milestones_and_project_phases_reach_the_right_pe
         "vote_id": str(uuid.uuid4()), "target_type": "idea", "target_id": idea_id, "idea_id": idea_id,
         "project_id": project_id, "voter_id": voter["id"], "author_id": author["id"], "value": "up",
         "previous_value": None, "up_votes": 10, "down_votes": 0, "target_version": 10})
-    kinds = lambda user: sorted(i["kind"] for i in inbox(api, city, user)["items"])  # noqa: E731
+    kinds = lambda user: sorted(i["kind"] for i in inbox(api, city, user)["items"]  # noqa: E731
+                                if i["kind"] not in ("badge_earned", "level_up"))
     eventually(lambda: kinds(author) == ["comment_on_idea", "vote_milestone"], timeout=10)
     assert kinds(voter) == ["reply_to_comment"]
     milestone = next(i for i in inbox(api, city, author)["items"] if i["kind"] == "vote_milestone")
@@ -125,7 +135,8 @@ def test_replies_status_changes_milestones_and_project_phases_reach_the_right_pe
         eventually(lambda user=user: "voting_opened" in kinds(user), timeout=10)
     outsider = api.new_user(city)
     publish(environment, "gamification.badge_earned", city["id"], data={"user_id": outsider["id"], "badge": "pioneer", "level": 1})
-    eventually(lambda: kinds(outsider) == ["badge_earned"], timeout=10)  # not told of a project they had no part in
+    eventually(lambda: of_kind(inbox(api, city, outsider)["items"], "badge_earned"), timeout=10)
+    assert not of_kind(inbox(api, city, outsider)["items"], "voting_opened")  # took no part in the project
 
 
 def test_inbox_unread_count_mark_read_and_cursor_pagination(api, environment, city):
@@ -199,8 +210,8 @@ def test_a_comment_posted_through_the_ideas_routes_reaches_the_author(api, city,
                  json={"body": "Yes, starting with my street please"})
     assert r.status_code == 201, r.text
 
-    items = eventually(lambda: inbox(api, city, author)["items"], timeout=10)
-    assert items[0]["kind"] == "comment_on_idea" and items[0]["title"].startswith("Eva commented on")
-    mail = eventually(lambda: smtp_server.messages(to=author["email"]), timeout=15)[0]
+    items = eventually(lambda: of_kind(inbox(api, city, author)["items"], "comment_on_idea"), timeout=10)
+    assert items[0]["title"].startswith("Eva commented on")
+    mail = eventually(lambda: comment_mails(smtp_server, author, "Eva commented on"), timeout=15)[0]
     assert mail["Subject"].startswith("Eva commented on")
     assert "starting with my street" in mail.get_body(preferencelist=("plain",)).get_content()

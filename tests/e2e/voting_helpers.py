@@ -6,7 +6,6 @@ and wait until voting has applied them.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import time
 import uuid
@@ -18,24 +17,9 @@ from kombu import Connection, Exchange, Producer, Queue
 
 from support import eventually, service_names
 
-_addresses = itertools.count(1)
-
-
 def new_user(api, city, **profile) -> dict:
-    """A signed-up, logged-in user; each logs in from an address of its own (the login limit is per address)."""
-    n = next(_addresses)
-    address = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-    email = f"v-{uuid.uuid4().hex[:12]}@example.org"
-    body = {"email": email, "password": "citizen-password-1", "display_name": profile.pop("display_name", email[:10]),
-            **profile}
-    r = requests.post(f"{api.base}/cities/{city['slug']}/users", json=body, timeout=60)
-    assert r.status_code == 201, r.text
-    user = r.json()
-    r = requests.post(f"{api.base}/cities/{city['slug']}/auth/token", json={"email": email, "password": body["password"]},
-                      headers={"X-Forwarded-For": address}, timeout=60)
-    assert r.status_code == 200, r.text
-    user["token"] = r.json()["access_token"]
-    return user
+    """A signed-up, logged-in user."""
+    return api.new_user(city, **profile)
 
 
 def minted_users(city, count: int) -> list[dict]:
