@@ -187,8 +187,7 @@ class _Features:
 
     @classmethod
     def fit(cls, docs: list[list[str]], *, min_ideas: int, usable: int,
-            char_ngrams: tuple[int, int] | None = CHAR_NGRAMS,
-            char_weight: float = CHAR_WEIGHT) -> "_Features":
+            char_ngrams: tuple[int, int] | None, char_weight: float) -> "_Features":
         from gensim.corpora import Dictionary
 
         n = len(docs)
@@ -328,7 +327,8 @@ class TopicModel:
             raise NotEnoughIdeas(usable, min_ideas)
 
         n = len(docs)
-        feats = _Features.fit(docs, min_ideas=min_ideas, usable=usable)
+        feats = _Features.fit(docs, min_ideas=min_ideas, usable=usable,
+                              char_ngrams=CHAR_NGRAMS, char_weight=CHAR_WEIGHT)
         X = feats.matrix(docs)
         used = np.flatnonzero(np.asarray(X.getnnz(axis=1) > 0))
         if len(used) < min_ideas:
@@ -507,17 +507,29 @@ def _lsi_projection(X, dims: int, seed: int, power_iters: int = 2, oversample: i
     (measured with gensim 4.4), and its streaming path is several times slower.
     Column signs are fixed so the projection is deterministic.
     """
-    from scipy.linalg import qr, svd
+    from scipy.linalg import eigh, qr
     rng = np.random.default_rng(seed)
     n_docs, n_terms = X.shape
     width = min(dims + oversample, n_docs, n_terms)
+    X = X.tocsr()
     XT = X.T.tocsr()
-    Q, _ = qr(np.asarray(XT @ rng.standard_normal((n_docs, width))), mode="economic")
+    # Range finding on the shorter side (QR of the smaller dense block), then the term vectors
+    # from the small Gram matrix of B = Q^T A (width x width).
+    if n_docs <= n_terms:
+        A, AT = X, XT  # Q spans the top document space; B = Q^T X is width x terms
+    else:
+        A, AT = XT, X  # Q spans the top term space; B = Q^T X^T is width x docs
+    Q, _ = qr(np.asarray(A @ rng.standard_normal((A.shape[1], width))), mode="economic")
     for _ in range(power_iters):
-        Q, _ = qr(np.asarray(XT @ np.asarray(X @ Q)), mode="economic")
-    B = np.asarray(X @ Q).T  # width x n_docs
-    Ub, _, _ = svd(B, full_matrices=False)
-    U = Q @ Ub[:, :dims]
+        Q, _ = qr(np.asarray(A @ np.asarray(AT @ Q)), mode="economic")
+    BT = np.asarray(AT @ Q)  # (other side) x width
+    vals, vecs = eigh(BT.T @ BT)
+    order = np.argsort(-vals)[:dims]
+    vals, vecs = np.maximum(vals[order], 1e-12), vecs[:, order]
+    if n_docs <= n_terms:
+        U = (BT @ vecs) / np.sqrt(vals)  # right singular vectors of X: terms x dims
+    else:
+        U = Q @ vecs  # left singular vectors of X^T: terms x dims
     signs = np.sign(U[np.abs(U).argmax(axis=0), np.arange(U.shape[1])])
     return np.ascontiguousarray(U * np.where(signs == 0, 1.0, signs))
 
