@@ -56,7 +56,8 @@ def document() -> dict:
         if route.query is not None:
             for name, field in route.query.model_fields.items():
                 op["parameters"].append(
-                    {"name": name, "in": "query", "required": field.is_required(), "description": field.description or ""}
+                    {"name": field.alias or name, "in": "query", "required": field.is_required(),
+                     "description": field.description or ""}
                 )
         if route.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref(route.body)}}}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import time
 
 import eventlet
@@ -18,7 +19,7 @@ from gateway import openapi, routes  # noqa: F401  (routes register themselves)
 from gateway.request import Call
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
 from services.common import auth, logs, metrics
-from services.common.config import settings
+from services.common.config import Settings, settings
 from services.common.errors import (
     AgoraError, BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, field_issues,
 )
@@ -39,16 +40,22 @@ def error_response(exc: AgoraError, headers: dict | None = None) -> Response:
     )
 
 
+def _proxy(service: str) -> RpcProxy:
+    """An RPC proxy whose requests expire in the queue when the gateway stops waiting for them: a call
+    to a service that is down answers 503 and does not run late, unseen, when the service returns."""
+    return RpcProxy(service, expiration=float(os.environ.get("RPC_TIMEOUT", Settings.rpc_timeout)))
+
+
 class GatewayService:
     name = "gateway"
 
-    accounts = RpcProxy("accounts")
-    ideas = RpcProxy("ideas")
-    voting = RpcProxy("voting")
-    gamification = RpcProxy("gamification")
-    budgeting = RpcProxy("budgeting")
-    notifications = RpcProxy("notifications")
-    analytics = RpcProxy("analytics")
+    accounts = _proxy("accounts")
+    ideas = _proxy("ideas")
+    voting = _proxy("voting")
+    gamification = _proxy("gamification")
+    budgeting = _proxy("budgeting")
+    notifications = _proxy("notifications")
+    analytics = _proxy("analytics")
 
     obs = Observability()
 

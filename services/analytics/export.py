@@ -19,7 +19,7 @@ COLUMNS = (
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (and so XLSX) cannot hold; removed from cells of the XLSX file.
-_XML_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+_XML_ILLEGAL = dict.fromkeys([*range(9), 11, 12, *range(14, 32)])
 
 
 def export_rows(ideas: list[dict], topic_labels: dict[int, str], today: date | None = None) -> list[dict]:

@@ -6,7 +6,18 @@ happened (`*_at` guards keep the newest), vote totals carry `target_version`, de
 and a row may be created as a stub by whichever event about it arrives first.
 """
 from sqlalchemy import (
-    ARRAY, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, LargeBinary, Table, Text, func,
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import eventlet
 from eventlet import tpool
@@ -134,7 +134,7 @@ class Replica(DependencyProvider):
 
     def build_stale(self) -> int:
         """Start background builds of the projects whose model is due (see report.rebuild_due)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.db.read() as s:
             rows = store.build_candidates(s)
         started = 0
@@ -161,7 +161,7 @@ class Replica(DependencyProvider):
         log = self.log.bind(city_id=str(city_id), project_id=str(project_id))
         with self.db.read() as s:
             state = store.build_state(s, city_id, project_id)
-            if state is None or not rebuild_due(_state(state), datetime.now(timezone.utc)):
+            if state is None or not rebuild_due(_state(state), datetime.now(UTC)):
                 return "fresh"
             started_at = s.execute(text("SELECT clock_timestamp()")).scalar()
             version = s.execute(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from nameko.timer import timer
 
@@ -278,7 +278,7 @@ class AnalyticsService:
     def dashboard(self, principal, city_id: str, query: dict) -> dict:
         _admin(principal, city_id)
         q = validate(schemas.DashboardQuery, query or {})
-        start, end = report.period(q.from_, q.to, datetime.now(timezone.utc).date())
+        start, end = report.period(q.from_, q.to, datetime.now(UTC).date())
         if (end - start).days > 366:
             raise ValidationFailed("The period is too long.", [{"field": "from", "issue": "at most 366 days before `to`"}])
         with self.db.read() as s:

@@ -6,13 +6,31 @@ tombstone, and a row is created as a stub by whichever fact about it arrives fir
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, cast, distinct, func, literal, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.types import Date
 
-from services.analytics.models import activity, comments, ideas, projects, topic_models, users
+from services.analytics.models import (
+    activity,
+    comments,
+    ideas,
+    projects,
+    topic_models,
+    users,
+)
 from services.common.errors import NotFound
 
 VISIBLE = and_(ideas.c.title.is_not(None), ideas.c.deleted.is_(False), ideas.c.hidden.is_(False))
@@ -278,8 +296,8 @@ def heatmap_rows(session, city_id, project_id, model_version) -> list:
 
 
 def _window(start: date, end: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    lo = datetime.combine(start, time.min, tzinfo=UTC)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     return lo, hi
 
 

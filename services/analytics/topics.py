@@ -46,7 +46,9 @@ TOP_KEYWORDS = 10
 REPRESENTATIVES = 5
 COHERENCE = "c_v"
 CHAR_NGRAMS = (3, 5)  # character n-gram lengths (see _Features); None: words only
-CHAR_WEIGHT = 0.8  # weight of the n-gram block next to the word block (1.0)
+CHAR_WEIGHT = 1.0  # weight of the n-gram block next to the word block (1.0)
+MIN_DIMS = 40  # LSI keeps at least this many dimensions (small projects: no reduction)
+RESTART_BUDGET = 6000  # k-means++ restarts per candidate k: this / ideas clustered, 3 to 10
 SELECT_SAMPLE = 1500  # ideas clustered and scored per candidate k (keeps 10k builds fast)
 
 
@@ -358,9 +360,10 @@ class TopicModel:
             sample = np.arange(len(used))
         Zs, Xs = Z[sample], Xw[sample]
         runs = {}
+        n_init = int(np.clip(RESTART_BUDGET // len(sample), 3, 10))
         for k in candidates:
             rng = np.random.default_rng([seed, k])
-            labels, C = _spherical_kmeans(Zs, k, rng)
+            labels, C = _spherical_kmeans(Zs, k, rng, n_init=n_init)
             runs[k] = (labels, C, _keywords(Xs, labels, k, vocabulary))
         coherence_by_k: dict[int, float] = {}
         if len(candidates) > 1:
@@ -595,7 +598,7 @@ def _log_tf_idf(M: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 
 def _lsi_dims(n: int) -> int:
     """LSI dimensions for n ideas: about 2*sqrt(n), at most 150."""
-    return int(np.clip(round(2 * math.sqrt(n)), 10, 150))
+    return int(np.clip(round(2 * math.sqrt(n)), MIN_DIMS, 150))
 
 
 def _unit_rows(Z: np.ndarray) -> np.ndarray:

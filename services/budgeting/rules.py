@@ -37,6 +37,7 @@ Public API::
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
@@ -217,225 +218,219 @@ def greedy(costs: Mapping[str, Number], budget: Number, ballots: Sequence[Ballot
 # --------------------------------------------------------------------------- #
 
 
+class _State:
+    """Exact budgets during one MES run.
+
+    Voter classes with the same remaining budget are pooled into budget
+    classes; budget class ``g`` holds the exact rational ``N[g] / den``
+    (Python ints over a common denominator). ``cls[k]`` is the budget class of
+    voter class ``k`` (-1 once its budget is exhausted). ``beta`` is the float
+    image of the budgets, with a trailing 0 for exhausted voters.
+    """
+
+    __slots__ = ("cls", "N", "den", "beta")
+
+    def __init__(self, K: int, num: int, den: int):
+        g = math.gcd(num, den)
+        self.cls = np.zeros(K, dtype=np.int64)
+        self.N = [num // g]
+        self.den = den // g
+        self.beta = np.array([self.N[0] / self.den, 0.0])
+
+
 class _MES:
     """Method of Equal Shares with cost utilities, exact.
 
-    Voters with the same remaining budget are pooled into *budget classes*: a
-    budget class holds voter classes (distinct ballots) and its budget is the
-    exact rational ``N[g] / den`` (Python ints over a common denominator).
-    Voters whose budget is exhausted leave the pools: they can no longer pay.
+    An item's price is the per-voter payment cap ``q`` at which its supporters,
+    each paying ``min(budget, q)``, cover its cost; MES buys the item with the
+    lowest ``q / cost``. Prices only rise during a run (budgets only fall), so
+    a price computed earlier in the run is a lower bound and, as in pabutools,
+    only the items whose bound could beat the current best are re-priced.
 
-    Floats are used only to rank items; an item within ``_CLOSE`` (relative) of
-    the best one, or of being (un)affordable, is re-decided exactly.
-
-    For the completion, :meth:`run` can also report how far the initial
-    per-voter budget ``t`` may grow while the run provably makes the same
-    choices. Along a fixed sequence of purchases every remaining budget is a
-    non-decreasing function of ``t`` and every price a non-increasing one. Each
-    voter class carries ``U``, an upper bound on how fast its budget can grow
-    with ``t`` (1 at the start; a purchase adds to its supporters' bound the
-    largest rate at which its price can fall: poor supporters' growth divided by
-    the rich supporters' weight). This gives, for an increase ``d`` of ``t``:
-
-    * an item that is unaffordable stays so while its supporters' budgets, growing
-      at most ``U`` each, cannot cover the missing amount; affordable items stay
-      affordable;
-    * the bought item's price per unit of cost can only fall, and any other
-      item's price ``q`` falls by at most ``d * (growth of its supporters poorer
-      than q) / (weight of those at least as rich as q)`` (nothing, if all its
-      supporters can pay ``q``).
+    Prices are computed in floating point per item over its supporters; an
+    item within ``_CLOSE`` (relative) of the best one, or of being affordable,
+    is re-decided with exact integer arithmetic, so every decision is exact.
     """
 
     def __init__(self, prob: _Problem):
         self.prob = prob
-        self.cost_f = np.array(prob.cost, dtype=np.float64)
-        self.inc = prob.inc.toarray().astype(bool)
-        self.WT = prob.W.T.tocsr()
+        inc = prob.inc.tocsc()
+        self.supp_idx = [inc.indices[inc.indptr[p]:inc.indptr[p + 1]] for p in range(prob.m)]
+        self.supp_w = [prob.weight[ix] for ix in self.supp_idx]
+        self.cost_f = [float(c) for c in prob.cost]
 
-    def run(self, num: int, den: int, bound: bool = False) -> tuple[list[int], float]:
-        """Run MES with an initial budget of ``num/den`` per voter (budget units).
+    # ---- pricing ---------------------------------------------------------
+    def _price_f(self, st: _State, p: int) -> tuple[int, float]:
+        """Float pricing of ``p``: (status, rho). status 1 affordable, 0 not, -1 too close to call."""
+        ix, w = self.supp_idx[p], self.supp_w[p]
+        b = st.beta[st.cls[ix]]
+        c = self.cost_f[p]
+        total = float(b @ w)
+        if abs(total - c) <= _CLOSE * c:
+            return -1, math.nan
+        if total < c:
+            return 0, math.inf
+        o = np.argsort(b)
+        bs, ws = b[o], w[o]
+        paid = np.cumsum(bs * ws)
+        paid = np.concatenate(([0.0], paid[:-1]))
+        rest = int(ws.sum()) - np.concatenate(([0], np.cumsum(ws)[:-1]))
+        q = (c - paid) / rest
+        j = int(np.argmax(q <= bs))
+        if not q[j] <= bs[j]:
+            return -1, math.nan
+        return 1, float(q[j]) / c
 
-        Returns the selected items in selection order and, when ``bound`` is set,
-        ``dt`` such that every initial budget in ``[t, t + dt)`` gives the same
-        selection (0.0 when nothing can be guaranteed; ``inf`` without ``bound``).
+    def _price_exact(self, st: _State, p: int):
+        """Exact pricing of ``p``: ``None`` if unaffordable, else ``(rho, qn, qd, poor)``.
+
+        ``rho`` is the exact price per unit of cost (a Fraction); a rich supporter
+        pays ``qn / (qd * den)``; ``poor`` lists the budget classes paying their
+        whole budget.
         """
-        prob = self.prob
-        if prob.K == 0 or num <= 0:
-            return [], math.inf
-        g0 = math.gcd(num, den)
-        N, den = [num // g0], den // g0
-        cls = np.zeros(prob.K, dtype=np.int64)  # budget class of each voter class, -1 = no budget left
-        U = np.ones(prob.K, dtype=np.float64)  # growth-rate bound of each voter class's budget
-        alive = np.flatnonzero(prob.support > 0)
-        selected: list[int] = []
-        dt = math.inf
-        while alive.size:
-            c_all = self.cost_f[alive]
-            if not N:  # nobody can pay any more
-                if bound:
-                    wu = self.WT @ U
-                    dt = min(dt, self._afford_bound(np.zeros(alive.size), c_all, wu[alive], np.zeros(alive.size, bool)))
-                break
-            M = self._class_counts(cls, len(N), prob.W)
-            beta = np.array([x / den for x in N], dtype=np.float64)
-            order = np.argsort(beta, kind="stable")
-            Ms = M[order][:, alive]
-            bs = beta[order]
-            contrib = Ms * bs[:, None]
-            total = contrib.sum(axis=0)
-            afford = total >= c_all
-            close = np.abs(total - c_all) <= _CLOSE * c_all
-            for j in np.flatnonzero(close):
-                p = alive[j]
-                col = M[:, p]
-                afford[j] = sum(int(col[g]) * N[g] for g in np.flatnonzero(col)) >= prob.cost[p] * den
-            if bound:
-                wu = self.WT @ U  # growth bound of all supporters' budgets, per item
-                na = ~afford
-                dt = min(dt, self._afford_bound(total[na], c_all[na], wu[alive][na], close[na]))
-            if not afford.any():
-                break
-            alive = alive[afford]
-            Ms, contrib, c = Ms[:, afford], contrib[:, afford], c_all[afford]
-            cnt = Ms.sum(axis=0)
-            poor_before = np.cumsum(contrib, axis=0) - contrib
-            rest = cnt - (np.cumsum(Ms, axis=0) - Ms)
-            cols = np.arange(alive.size)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                q = (c - poor_before) / rest
-            ok = (Ms > 0) & (q <= bs[:, None])
-            first = np.argmax(ok, axis=0)
-            found = ok[first, cols]
-            qf = np.where(found, q[first, cols], np.inf)
-            rho = qf / c
-            rmin = rho[found].min() if found.any() else np.inf
-            # an item whose price the floats could not place is settled exactly
-            cand = np.flatnonzero((rho <= rmin * (1 + _CLOSE)) | ~found)
-            prices = {int(alive[j]): self._exact_price(M, N, den, int(alive[j])) for j in cand}
-            # rho = q / cost = qn / (qd * den * cost); ties -> smallest index
-            keyed = sorted((Fraction(v[0], v[1] * prob.cost[k]), k) for k, v in prices.items())
-            best_rho, p = keyed[0]
-            qn, qd, poor = prices[p]
-            if bound:
-                rho_x = rho.copy()
-                tied = np.zeros(alive.size, dtype=bool)
-                for key, p2 in keyed[1:]:  # close calls: use the exact value
-                    rho_x[alive == p2] = float(key / den)
-                    tied[alive == p2] = key == best_rho
-                MU = self._class_counts(cls, len(N), prob.W.multiply(U[:, None]).tocsr())
-                MUs = MU[order][:, alive]
-                others = alive != p
-                sure_rich = bs[:, None] >= qf[None, :] * (1 + 1e-9)
-                rich_w = (Ms * sure_rich).sum(axis=0)
-                poor_growth = np.maximum(wu[alive] - (MUs * sure_rich).sum(axis=0), 0.0)
-                const = (rich_w == prob.support[alive]) & found  # every supporter can pay: price is fixed
-                dt = min(dt, self._rank_bound(
-                    float(best_rho / den), rho_x[others], tied[others], const[others],
-                    poor_growth[others], rich_w[others], c[others], found[others],
-                ))
-                # the price of p falls at most this fast; its supporters' budgets may grow that much faster
-                rich_classes = np.setdiff1d(np.flatnonzero(M[:, p]), np.array(poor, dtype=np.int64))
-                qbar = max(wu[p] - float(MU[rich_classes, p].sum()), 0.0) / qd * (1 + 1e-9)
-                U = np.where(self.inc[:, p], (U + qbar) * (1 + 1e-12), U)
-            selected.append(p)
-            alive = alive[alive != p]
-            cls, N, den = self._pay(cls, N, den, p, qn, qd, poor)
-            if bound and dt <= 0:
-                bound = False
-        return selected, (dt if dt > 0 else 0.0)
-
-    @staticmethod
-    def _afford_bound(total, cost, growth, close) -> float:
-        """How far t may grow before an unaffordable item could become affordable."""
-        if total.size == 0:
-            return math.inf
-        if close.any():
-            return 0.0
-        gap = (cost - total) - 1e-9 * cost
-        if (gap <= 0).any():
-            return 0.0
-        g = growth * (1 + 1e-9)
-        with np.errstate(divide="ignore"):
-            d = np.where(g > 0, gap / np.where(g > 0, g, 1), np.inf)
-        return float(d.min()) * (1 - 1e-6)
-
-    @staticmethod
-    def _rank_bound(rho_w, rho, tied, const, poor_growth, rich_w, c, found) -> float:
-        """How far t may grow before another item could become cheaper (per unit of cost) than the winner."""
-        if rho.size == 0:
-            return math.inf
-        if not found.all():
-            return 0.0
-        gap = (rho - rho_w) - 1e-9 * rho_w
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fall = np.where(rich_w > 0, poor_growth * (1 + 1e-9) / (np.maximum(rich_w, 1) * c), np.inf)
-            d = np.where(const, np.inf, np.where(gap > 0, gap / fall, 0.0))
-        d = np.where(tied & ~const, 0.0, d)
-        return float(d.min()) * (1 - 1e-6)
-
-    def _class_counts(self, cls: np.ndarray, G: int, W) -> np.ndarray:
-        """Dense G x m matrix: sum over voter classes of budget class g of ``W[k, p]``."""
-        prob = self.prob
-        rows = np.flatnonzero(cls >= 0)
-        P = sparse.csr_matrix(
-            (np.ones(rows.size, dtype=W.dtype), (cls[rows], rows)), shape=(G, prob.K)
-        )
-        return (P @ W).toarray()
-
-    def _exact_price(self, M, N, den, p):
-        """Exact per-voter payment cap for item ``p``: ``(qn, qd, poor classes)``.
-
-        A supporter with budget b pays min(b, q), q = qn / (qd * den) in budget
-        units, q being the unique value at which the payments add up to the cost;
-        ``qd`` is the weight of the supporters who can pay q.
-        """
-        col = M[:, p]
-        gs = sorted(np.flatnonzero(col).tolist(), key=N.__getitem__)
-        cost_n = self.prob.cost[p] * den
+        ix = self.supp_idx[p]
+        cl = st.cls[ix]
+        live = cl >= 0
+        wsum = np.bincount(cl[live], weights=self.supp_w[p][live], minlength=len(st.N))
+        gs = np.flatnonzero(wsum).tolist()
+        N = st.N
+        cost_n = self.prob.cost[p] * st.den
+        if sum(int(wsum[g]) * N[g] for g in gs) < cost_n:
+            return None
+        gs.sort(key=N.__getitem__)
         paid = 0
-        R = int(col.sum())
+        R = int(sum(int(wsum[g]) for g in gs))
         poor = []
         for g in gs:
             if cost_n - paid <= R * N[g]:
                 break
-            w = int(col[g])
+            w = int(wsum[g])
             paid += w * N[g]
             R -= w
             poor.append(g)
-        else:
-            raise AssertionError("item is not affordable")  # guarded by the affordability check
-        return cost_n - paid, R, poor
+        qn = cost_n - paid
+        return Fraction(qn, R * st.den * self.prob.cost[p]), qn, R, poor
 
-    def _pay(self, cls, N, den, p, qn, qd, poor):
-        """Charge supporters of ``p`` min(budget, q); re-pool voter classes by exact remaining budget."""
-        G = len(N)
-        supp = self.inc[:, p]
-        live = cls >= 0
-        key = np.where(live, cls * 2 + supp, 2 * G)
-        present = np.bincount(key, minlength=2 * G + 1)[: 2 * G] > 0
+    def _pay(self, st: _State, p: int, qn: int, qd: int, poor: list[int]) -> None:
+        """Charge supporters of ``p`` min(budget, qn / (qd * den)); re-pool voter classes by exact budget."""
+        G = len(st.N)
+        supp = np.zeros(len(st.cls), dtype=np.int64)
+        supp[self.supp_idx[p]] = 1
+        key = np.where(st.cls >= 0, st.cls * 2 + supp, 2 * G)
+        present = np.flatnonzero(np.bincount(key, minlength=2 * G + 1)[: 2 * G]).tolist()
         poor_set = set(poor)
-        new_val = []
-        keys = np.flatnonzero(present).tolist()
-        for k in keys:
+        vals = []
+        for k in present:
             g, s = divmod(k, 2)
-            v = N[g] * qd
+            v = st.N[g] * qd
             if s:
                 v = 0 if g in poor_set else v - qn
-            new_val.append(v)
-        den2 = den * qd
-        gv = math.gcd(den2, *new_val)
+            vals.append(v)
+        den = st.den * qd
+        gv = math.gcd(den, *vals)
         ids: dict[int, int] = {}
         N2: list[int] = []
         table = np.full(2 * G + 1, -1, dtype=np.int64)
-        for k, v in zip(keys, new_val):
-            if v <= 0:
-                continue
-            v //= gv
-            if v not in ids:
-                ids[v] = len(N2)
-                N2.append(v)
-            table[k] = ids[v]
-        return table[key], N2, den2 // gv
+        for k, v in zip(present, vals):
+            if v > 0:
+                v //= gv
+                if v not in ids:
+                    ids[v] = len(N2)
+                    N2.append(v)
+                table[k] = ids[v]
+        st.cls = table[key]
+        st.N = N2
+        st.den = den // gv
+        st.beta = np.array([x / st.den for x in N2] + [0.0])
+
+    def _status(self, st: _State, p: int) -> tuple[bool, float, object]:
+        """(affordable, float rho, exact pricing or None when not computed)."""
+        s, rho = self._price_f(st, p)
+        if s >= 0:
+            return bool(s), rho, None
+        ex = self._price_exact(st, p)
+        if ex is None:
+            return False, math.inf, None
+        return True, float(ex[0]), ex
+
+    # ---- runs --------------------------------------------------------------
+    def run(self, num: int, den: int) -> tuple[list[int], list[Fraction]]:
+        """MES with an initial budget of ``num/den`` per voter (budget units).
+
+        Returns the items bought, in order, and the exact price per unit of cost
+        paid in each round.
+        """
+        prob = self.prob
+        st = _State(prob.K, num, den)
+        heap = [(0.0, p) for p in range(prob.m) if prob.support[p] > 0]  # (lower bound of rho, item)
+        selected: list[int] = []
+        rhos: list[Fraction] = []
+        while heap and st.N:
+            best = math.inf
+            seen: list[tuple[float, int, object]] = []
+            while heap and heap[0][0] <= best * (1 + _CLOSE):
+                _, p = heapq.heappop(heap)
+                ok, rho, ex = self._status(st, p)
+                if not ok:
+                    continue  # unaffordable now, hence for the rest of the run
+                seen.append((rho, p, ex))
+                best = min(best, rho)
+            if not seen:
+                break
+            close = [(p, ex) for rho, p, ex in seen if rho <= best * (1 + _CLOSE)]
+            win = None
+            for p, ex in close:
+                ex = ex or self._price_exact(st, p)
+                if win is None or (ex[0], p) < (win[1][0], win[0]):
+                    win = (p, ex)
+            p, (rho_x, qn, qd, poor) = win
+            for rho, p2, _ in seen:
+                if p2 != p:
+                    heapq.heappush(heap, (rho, p2))
+            selected.append(p)
+            rhos.append(rho_x)
+            self._pay(st, p, qn, qd, poor)
+        return selected, rhos
+
+    def certify(self, num: int, den: int, selected: Sequence[int], rhos: Sequence[Fraction]) -> bool:
+        """True if MES makes the same purchases, in the same order, for every initial budget in ``[t0, num/den]``.
+
+        ``selected``/``rhos`` come from :meth:`run` at a smaller budget ``t0``.
+        Along a fixed sequence of purchases, budgets only grow and prices only
+        fall as the initial budget grows. So it suffices that, re-playing the
+        purchases at ``t1 = num/den``, in every round each other item is either
+        unaffordable at ``t1`` or priced at ``t1`` no lower than the bought item
+        was at ``t0`` (strictly higher if its id sorts first), and that after
+        the last purchase nothing is affordable at ``t1``.
+        """
+        prob = self.prob
+        st = _State(prob.K, num, den)
+        alive = {p for p in range(prob.m) if prob.support[p] > 0}
+        lb = dict.fromkeys(alive, 0.0)  # lower bounds of rho at t1 (rho only rises within a run)
+        for w, thr in zip(selected, rhos):
+            alive.discard(w)
+            thr_f = float(thr)
+            for p in list(alive):
+                if lb[p] > thr_f * (1 + _CLOSE):
+                    continue
+                ok, rho, ex = self._status(st, p)
+                if not ok:
+                    alive.discard(p)
+                    continue
+                lb[p] = rho
+                if rho > thr_f * (1 + _CLOSE):
+                    continue
+                ex = ex or self._price_exact(st, p)
+                if ex[0] < thr or (ex[0] == thr and p < w):
+                    return False
+            ex = self._price_exact(st, w)
+            if ex is None:  # cannot happen: budgets at t1 are at least those at t0
+                return False
+            self._pay(st, w, ex[1], ex[2], ex[3])
+        for p in alive:
+            if st.N and self._status(st, p)[0]:
+                return False
+        return True
 
 
 def _is_exhaustive(prob: _Problem, selected: Sequence[int], among: Iterable[int]) -> bool:
@@ -444,37 +439,45 @@ def _is_exhaustive(prob: _Problem, selected: Sequence[int], among: Iterable[int]
     return all(k in chosen or spent + prob.cost[k] > prob.budget for k in among)
 
 
-def _mes_add1(prob: _Problem, skip: bool = True) -> tuple[list[int], int, int]:
+def _mes_add1(prob: _Problem) -> tuple[list[int], int, int]:
     """equalshares/add1: raise the per-voter budget by 1 until the outcome is exhaustive.
 
-    Same stopping rule as pabutools ``voter_budget_increment=1``: stop at the first
-    exhaustive outcome (over the items someone supports), or return the previous
-    outcome as soon as an outcome overspends the budget. With ``skip``, budgets
-    for which the run provably repeats the previous one are not re-run.
+    Same stopping rule as pabutools ``voter_budget_increment=1``: stop at the
+    first exhaustive outcome (over the items someone supports), or return the
+    previous outcome as soon as an outcome overspends the budget.
 
-    Returns (selected items, number of increments, number of MES runs).
+    Budgets whose run provably repeats the last one are not re-run: after a run
+    at increment ``k`` the driver tries to certify that the same purchases are
+    made up to ``k + J`` (see :meth:`_MES.certify`), doubling ``J`` after a
+    success and halving it after a failure.
+
+    Returns (selected items, number of increments, number of runs and replays).
     """
     eng = _MES(prob)
     n, B, step = prob.n, prob.budget, prob.scale  # one currency unit, scaled
     supported = [k for k in range(prob.m) if prob.support[k] > 0]
     previous: list[int] = []
-    k = runs = 0
+    k = work = 0
+    jump = 1
     while True:
-        outcome, dt = eng.run(B + k * step * n, n, bound=skip)
-        runs += 1
+        outcome, rhos = eng.run(B + k * step * n, n)
+        work += 1
         if sum(prob.cost[j] for j in outcome) > B:
-            return previous, k, runs
+            return previous, k, work
         if _is_exhaustive(prob, outcome, supported):
-            return outcome, k, runs
+            return outcome, k, work
         previous = outcome
-        # increments j with j * step < dt give this very outcome again
-        jump = 1
-        if skip and dt > step:
-            jump = max(1, math.ceil(dt / step) - 1) if math.isfinite(dt) else None
-            if jump is None:
-                # nothing can change any more: the outcome stays non-exhaustive forever
-                raise AssertionError("equal shares completion does not terminate")
-        k += jump
+        while jump >= 1:
+            work += 1
+            if eng.certify(B + (k + jump) * step * n, n, outcome, rhos):
+                break
+            jump //= 2
+        if jump >= 1:
+            k += jump + 1
+            jump *= 2
+        else:
+            k += 1
+            jump = 1
 
 
 def mes_raw(costs: Mapping[str, Number], budget: Number, ballots: Sequence[Ballot]) -> Outcome:

@@ -7,9 +7,8 @@ import io
 import uuid
 
 import pytest
-from openpyxl import load_workbook
-
 from e2e.ideas_helpers import new_idea, new_project
+from openpyxl import load_workbook
 from support import eventually
 
 BIKES = [

@@ -1,14 +1,14 @@
 """When a topic model is rebuilt, the topics answer, the dashboard's shapes and the export files."""
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import load_workbook
 
 from services.analytics import export, report
 from services.analytics.report import BuildState, rebuild_due
 
-NOW = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
 
 def test_a_project_is_first_built_once_it_has_enough_ideas():
@@ -65,7 +65,7 @@ def test_topics_answer_lists_current_members():
 def test_period_and_daily_series_fill_missing_days():
     start, end = report.period(None, None, date(2026, 5, 4))
     assert (start, end) == (date(2026, 4, 5), date(2026, 5, 4))
-    assert report.period(date(2026, 5, 1), datetime(2026, 5, 3, 8, tzinfo=timezone.utc), date(2026, 5, 4)) == \
+    assert report.period(date(2026, 5, 1), datetime(2026, 5, 3, 8, tzinfo=UTC), date(2026, 5, 4)) == \
         (date(2026, 5, 1), date(2026, 5, 3))
     series = report.daily_series([(date(2026, 5, 2), "idea", 3), (date(2026, 5, 2), "participants", 2),
                                   (date(2026, 5, 3), "vote", 5)], date(2026, 5, 1), date(2026, 5, 3))

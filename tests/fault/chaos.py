@@ -1,0 +1,180 @@
+"""Ways to break things on loopback without touching the shared servers.
+
+- `PrivateRabbit`: a RabbitMQ node of the test's own (own node name, ports, data and log directories,
+  run as the `rabbitmq` user like the packaged server, sharing only epmd and the Erlang cookie), which
+  the test may stop and start at will. Start ~1-2 s, `stop_app` ~1-3 s, `start_app` ~1 s on this machine.
+- `TcpProxy`: a loopback TCP proxy in front of a server (the shared PostgreSQL); `cut()` severs every
+  connection and refuses new ones (the port is closed: clients fail fast with "connection refused"),
+  `restore()` listens again on the same port.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from support import free_port
+
+RABBIT_USER = "rabbitmq"
+
+
+def rabbit_available() -> bool:
+    return bool(shutil.which("rabbitmqctl")) and Path("/usr/lib/rabbitmq/bin/rabbitmq-server").exists()
+
+
+class PrivateRabbit:
+    """A RabbitMQ node for one test, on a free port, with the default vhost and guest user."""
+
+    def __init__(self):
+        self.node = f"agora-chaos-{uuid.uuid4().hex[:8]}@localhost"
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="agora-chaos-rabbit-"))
+        (self.dir / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
+            "log.console = false\nlog.file.level = warning\n"
+        )
+        (self.dir / "enabled_plugins").write_text("[].\n")
+        shutil.chown(self.dir, RABBIT_USER)
+        for p in self.dir.iterdir():
+            shutil.chown(p, RABBIT_USER)
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def _env(self) -> dict:
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/var/lib/rabbitmq",
+            "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port), "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.dir / "log"), "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.dir / "pid"),
+        }
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(["rabbitmqctl", "-q", "-n", self.node, *args], capture_output=True, text=True,
+                              timeout=timeout)
+
+    def start(self, timeout: float = 60) -> "PrivateRabbit":
+        subprocess.run(["runuser", "-u", RABBIT_USER, "--", "env", *[f"{k}={v}" for k, v in self._env().items()],
+                        "/usr/lib/rabbitmq/bin/rabbitmq-server", "-detached"],
+                       check=True, capture_output=True, timeout=60)
+        self.wait_accepting(timeout)
+        return self
+
+    def wait_accepting(self, timeout: float = 60) -> None:
+        from kombu import Connection
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with Connection(self.amqp_uri, connect_timeout=1) as conn:
+                    conn.ensure_connection(max_retries=1)
+                    return
+            except Exception:
+                time.sleep(0.2)
+        raise RuntimeError(f"the private RabbitMQ node {self.node} did not start in {timeout}s")
+
+    def stop_app(self) -> None:
+        """The broker goes away (connections closed, port closed); the Erlang node stays."""
+        done = self.ctl("stop_app")
+        assert done.returncode == 0, done.stderr
+
+    def start_app(self) -> None:
+        done = self.ctl("start_app")
+        assert done.returncode == 0, done.stderr
+        self.wait_accepting(30)
+
+    def close(self) -> None:
+        self.ctl("stop", timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TcpProxy:
+    """127.0.0.1:<port> -> upstream, with the power to cut every connection and refuse new ones."""
+
+    def __init__(self, upstream_host: str, upstream_port: int, port: int | None = None):
+        self.upstream = (upstream_host, upstream_port)
+        self.port = port or free_port()
+        self._listener: socket.socket | None = None
+        self._pairs: set = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> "TcpProxy":
+        self._listen()
+        return self
+
+    def _listen(self) -> None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(128)
+        self._listener = s
+        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            if self._listener is not listener:
+                client.close()
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            pair = (client, server)
+            with self._lock:
+                self._pairs.add(pair)
+            threading.Thread(target=self._pipe, args=(client, server, pair), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, pair), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, pair) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        self._close_pair(pair)
+
+    def _close_pair(self, pair) -> None:
+        with self._lock:
+            self._pairs.discard(pair)
+        for sock in pair:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        """Sever every connection and close the port: new connections are refused."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            pairs = list(self._pairs)
+        for pair in pairs:
+            self._close_pair(pair)
+
+    def restore(self) -> None:
+        if self._listener is None:
+            self._listen()
+
+    def close(self) -> None:
+        self.cut()
