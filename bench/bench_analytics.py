@@ -7,7 +7,8 @@ Quality. Each labelled corpus in /work/shared/data/ideas/ is clustered by our to
 (services.analytics.topics) and scored with NMI and ARI against its labels, next to a baseline
 measured in the same run: scikit-learn TF-IDF (sublinear tf, the corpus language's stopwords) +
 k-means with k = number of labels. Ours is reported twice: with the k it picks itself, and at the
-label k for a fair comparison. Scores are means over SEEDS seeds. LDA and NMF (gensim, on the same
+label k for a fair comparison, and at the label k without its character n-gram features
+(words only) to measure what they add. Scores are means over SEEDS seeds. LDA and NMF (gensim, on the same
 preprocessing) are also scored at the label k, to document why the pipeline is LSI + clustering.
 Ideas the model leaves unassigned (no known word) count as one extra cluster.
 
@@ -117,6 +118,16 @@ def ours(ids, texts, lang, seed, k=None):
     return model, [(-1 if model.assignments[i] is None else model.assignments[i]) for i in ids]
 
 
+def ours_words_only(ids, texts, lang, seed, k):
+    """Ours without the character n-gram block (word TF-IDF only), to measure what it adds."""
+    saved = topicsmod.CHAR_NGRAMS
+    topicsmod.CHAR_NGRAMS = None
+    try:
+        return ours(ids, texts, lang, seed, k)[1]
+    finally:
+        topicsmod.CHAR_NGRAMS = saved
+
+
 def baseline(texts, lang, k, seed):
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -155,7 +166,8 @@ def quality(quick: bool) -> dict:
                  "pabulib_projects_mturk_en", "pabulib_projects_zurich_en"):
         ids, texts, labels, lang = load(name)
         k_label = len({lab for lab in labels if lab is not None})
-        rows = {"ours_auto_k": [], "ours_label_k": [], "baseline_tfidf_kmeans": []}
+        rows = {"ours_auto_k": [], "ours_label_k": [], "ours_words_only_label_k": [],
+                "baseline_tfidf_kmeans": []}
         ks, build_s = [], []
         for seed in seeds:
             t = time.perf_counter()
@@ -164,6 +176,8 @@ def quality(quick: bool) -> dict:
             ks.append(model.num_topics)
             rows["ours_auto_k"].append(scores(labels, pred))
             rows["ours_label_k"].append(scores(labels, ours(ids, texts, lang, seed, k_label)[1]))
+            rows["ours_words_only_label_k"].append(
+                scores(labels, ours_words_only(ids, texts, lang, seed, k_label)))
             rows["baseline_tfidf_kmeans"].append(scores(labels, baseline(texts, lang, k_label,
                                                                          seed)))
         alt = gensim_alternatives(texts, lang, k_label, 0)
@@ -309,7 +323,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
 
     print(f"{'corpus':32} {'k lab':>5} {'k auto':>8} | {'ours auto NMI/ARI':>18} | "
-          f"{'ours k=lab NMI/ARI':>18} | {'baseline NMI/ARI':>17} | {'LDA':>11} | {'NMF':>11}")
+          f"{'ours k=lab NMI/ARI':>18} | {'words only k=lab':>17} | {'baseline NMI/ARI':>17} | {'LDA':>11} | {'NMF':>11}")
     for name, e in out["quality"].items():
         if "label_k" not in e:
             print(f"{name:32} {'-':>5} {e['auto_k'][0]:>8} | topics only: "
@@ -320,6 +334,7 @@ def main() -> None:
             return f"{d['nmi']:.3f}/{d['ari']:.3f}"
         print(f"{name:32} {e['label_k']:>5} {','.join(map(str, e['auto_k'])):>8} | "
               f"{f(e['ours_auto_k']):>18} | {f(e['ours_label_k']):>18} | "
+              f"{f(e['ours_words_only_label_k']):>17} | "
               f"{f(e['baseline_tfidf_kmeans']):>17} | {f(e['gensim_lda_label_k_seed0']):>11} | "
               f"{f(e['gensim_nmf_label_k_seed0']):>11}")
     s = out["speed"]

@@ -7,7 +7,9 @@ import os
 import time
 
 import eventlet
+from amqp.exceptions import AMQPError
 from kombu import Connection
+from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
@@ -176,6 +178,9 @@ class GatewayService:
             raise Unavailable(f"The {service} service did not answer in time.") from None
         except UnknownService:
             raise Unavailable(f"The {service} service is not available.") from None
+        except (OSError, AMQPError, KombuError) as exc:  # the broker is away: say so, do not fail with a 500
+            logs.get().warning("rpc_broker_unreachable", service=service, error=repr(exc))
+            raise Unavailable("The platform's message bus is not reachable; try again shortly.") from None
 
     # -- operations ---------------------------------------------------------------------------------
     @http("GET", "/healthz")

@@ -2,13 +2,17 @@
 
 Pipeline (chosen by measurement on our labelled corpora, see bench/bench_analytics.py): texts are
 stemmed with stopwords removed and bigram phrases joined (:mod:`services.analytics.text`, gensim
-``Phrases``), weighted with log-TF-IDF (gensim ``Dictionary``), reduced with LSI (randomised
-truncated SVD as in gensim's ``LsiModel``, about 2*sqrt(n) dimensions) and clustered with
-spherical k-means (cosine). Each cluster is a topic; its keywords are the terms with the highest
-mean TF-IDF in the cluster. The number of topics is the k in a bounded range whose keywords have
-the best c_v coherence (gensim ``CoherenceModel``). At the label count this scored better than
-LDA and NMF (gensim) and TF-IDF k-means on our corpora: idea texts are short, which suits a
-clustering of an LSI space better than a bag-of-words mixture model.
+``Phrases``). Each idea is weighted twice, log-TF-IDF of its words (gensim ``Dictionary``) and
+log-TF-IDF of the character 3-5-grams of its words (``_Features``: they link compounds and word
+forms such as ``speeltuin``/``speelplaats``, which matters for short titles), the two blocks mixed
+with equal weight. The vectors are reduced with LSI (randomised truncated SVD as in gensim's
+``LsiModel``, about 2*sqrt(n) dimensions, at least 40; fitted on at most 4,000 ideas) and
+clustered with spherical k-means (cosine, best of several k-means++ restarts). Each cluster is a
+topic; its keywords are the words with the highest mean TF-IDF in the cluster. The number of
+topics is the k in a bounded range whose keywords have the best c_v coherence (gensim
+``CoherenceModel``). At the label count this scored better than LDA and NMF (gensim) and TF-IDF
+k-means on our corpora: idea texts are short, which suits a clustering of an LSI space better
+than a bag-of-words mixture model.
 
 Every idea belongs to exactly one topic (ideas with no known word are left unassigned), which is
 what the heatmap and the per-topic lists need.
@@ -49,6 +53,7 @@ CHAR_NGRAMS = (3, 5)  # character n-gram lengths (see _Features); None: words on
 CHAR_WEIGHT = 1.0  # weight of the n-gram block next to the word block (1.0)
 MIN_DIMS = 40  # LSI keeps at least this many dimensions (small projects: no reduction)
 RESTART_BUDGET = 6000  # k-means++ restarts per candidate k: this / ideas clustered, 3 to 10
+LSI_SAMPLE = 4000  # ideas the LSI projection is fitted on (all ideas are projected)
 SELECT_SAMPLE = 1500  # ideas clustered and scored per candidate k (keeps 10k builds fast)
 
 
@@ -341,7 +346,14 @@ class TopicModel:
 
         dims = _lsi_dims(len(used))
         dims = max(1, min(dims, len(vocabulary) - 1, len(used) - 1))
-        projection = _lsi_projection(Xu, dims, seed)
+        # The term space is learnt from a seeded sample of at most LSI_SAMPLE ideas (the cost
+        # of the randomised SVD grows with the ideas; its top directions do not need them all).
+        if len(used) > LSI_SAMPLE:
+            fit_rows = np.sort(np.random.default_rng([seed, 1]).choice(len(used), LSI_SAMPLE,
+                                                                       replace=False))
+            projection = _lsi_projection(Xu[fit_rows], dims, seed)
+        else:
+            projection = _lsi_projection(Xu, dims, seed)
         Z = _unit_rows(np.asarray(Xu @ projection))
 
         lo, hi = k_range

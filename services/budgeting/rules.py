@@ -221,21 +221,52 @@ def greedy(costs: Mapping[str, Number], budget: Number, ballots: Sequence[Ballot
 class _State:
     """Exact budgets during one MES run.
 
-    Voter classes with the same remaining budget are pooled into budget
-    classes; budget class ``g`` holds the exact rational ``N[g] / den``
-    (Python ints over a common denominator). ``cls[k]`` is the budget class of
-    voter class ``k`` (-1 once its budget is exhausted). ``beta`` is the float
-    image of the budgets, with a trailing 0 for exhausted voters.
+    Voter classes with the same payment history share a *budget class*. Class
+    ``g`` (``g >= 1``; 0 means "budget exhausted") holds the exact budget
+    ``num[g] / D[rnd[g]]`` where ``D`` is the list of common denominators used so
+    far (each one a multiple of the previous, so values are rescaled lazily and
+    a purchase only touches its supporters' classes). ``beta`` is the float
+    image of the budgets (``beta[0] == 0``); ``size[g]`` counts voter classes.
     """
 
-    __slots__ = ("cls", "N", "den", "beta")
+    __slots__ = ("cls", "num", "rnd", "D", "beta", "size")
 
     def __init__(self, K: int, num: int, den: int):
         g = math.gcd(num, den)
-        self.cls = np.zeros(K, dtype=np.int64)
-        self.N = [num // g]
-        self.den = den // g
-        self.beta = np.array([self.N[0] / self.den, 0.0])
+        self.cls = np.ones(K, dtype=np.int64)
+        self.num = [0, num // g]
+        self.rnd = [0, 0]
+        self.D = [den // g]
+        self.beta = np.zeros(max(16, 2 * K + 2))
+        self.beta[1] = self.num[1] / self.D[0]
+        self.size = [0, K]
+
+    def values(self, gs: Sequence[int]) -> list[int]:
+        """Exact budgets of classes ``gs`` as numerators over the current denominator ``D[-1]``."""
+        D, cur, num, rnd = self.D, self.D[-1], self.num, self.rnd
+        last = len(D) - 1
+        fac: dict[int, int] = {}
+        out = []
+        for g in gs:
+            r = rnd[g]
+            if r == last:
+                out.append(num[g])
+            else:
+                f = fac.get(r)
+                if f is None:
+                    f = fac[r] = cur // D[r]
+                out.append(num[g] * f)
+        return out
+
+    def new_class(self, value: int, size: int) -> int:
+        g = len(self.num)
+        self.num.append(value)
+        self.rnd.append(len(self.D) - 1)
+        self.size.append(size)
+        if g >= self.beta.size:
+            self.beta = np.concatenate([self.beta, np.zeros(self.beta.size)])
+        self.beta[g] = value / self.D[-1]
+        return g
 
 
 class _MES:
@@ -285,63 +316,61 @@ class _MES:
         """Exact pricing of ``p``: ``None`` if unaffordable, else ``(rho, qn, qd, poor)``.
 
         ``rho`` is the exact price per unit of cost (a Fraction); a rich supporter
-        pays ``qn / (qd * den)``; ``poor`` lists the budget classes paying their
-        whole budget.
+        pays ``qn / (qd * D)`` with ``D`` the current common denominator;
+        ``poor`` lists the budget classes paying their whole budget.
         """
-        ix = self.supp_idx[p]
-        cl = st.cls[ix]
-        live = cl >= 0
-        wsum = np.bincount(cl[live], weights=self.supp_w[p][live], minlength=len(st.N))
-        gs = np.flatnonzero(wsum).tolist()
-        N = st.N
-        cost_n = self.prob.cost[p] * st.den
-        if sum(int(wsum[g]) * N[g] for g in gs) < cost_n:
+        cl = st.cls[self.supp_idx[p]]
+        live = cl > 0
+        gs_arr, inv = np.unique(cl[live], return_inverse=True)
+        wsum = np.bincount(inv, weights=self.supp_w[p][live]).astype(np.int64).tolist()
+        gs = gs_arr.tolist()
+        vals = st.values(gs)
+        den = st.D[-1]
+        cost_n = self.prob.cost[p] * den
+        if sum(w * v for w, v in zip(wsum, vals)) < cost_n:
             return None
-        gs.sort(key=N.__getitem__)
+        order = sorted(range(len(gs)), key=vals.__getitem__)
         paid = 0
-        R = int(sum(int(wsum[g]) for g in gs))
+        R = sum(wsum)
         poor = []
-        for g in gs:
-            if cost_n - paid <= R * N[g]:
+        for i in order:
+            v = vals[i]
+            if cost_n - paid <= R * v:
                 break
-            w = int(wsum[g])
-            paid += w * N[g]
-            R -= w
-            poor.append(g)
+            paid += wsum[i] * v
+            R -= wsum[i]
+            poor.append(gs[i])
         qn = cost_n - paid
-        return Fraction(qn, R * st.den * self.prob.cost[p]), qn, R, poor
+        return Fraction(qn, R * den * self.prob.cost[p]), qn, R, poor
 
     def _pay(self, st: _State, p: int, qn: int, qd: int, poor: list[int]) -> None:
-        """Charge supporters of ``p`` min(budget, qn / (qd * den)); re-pool voter classes by exact budget."""
-        G = len(st.N)
-        supp = np.zeros(len(st.cls), dtype=np.int64)
-        supp[self.supp_idx[p]] = 1
-        key = np.where(st.cls >= 0, st.cls * 2 + supp, 2 * G)
-        present = np.flatnonzero(np.bincount(key, minlength=2 * G + 1)[: 2 * G]).tolist()
+        """Charge supporters of ``p`` min(budget, qn / (qd * D)); other voters are untouched."""
+        ix = self.supp_idx[p]
+        cl = st.cls[ix]
+        live = cl > 0
+        ixl, cll = ix[live], cl[live]
+        gs_arr, pos, cnt = np.unique(cll, return_inverse=True, return_counts=True)
+        gs = gs_arr.tolist()
+        vals = st.values(gs)
+        st.D.append(st.D[-1] * qd)
+        r_new = len(st.D) - 1
         poor_set = set(poor)
-        vals = []
-        for k in present:
-            g, s = divmod(k, 2)
-            v = st.N[g] * qd
-            if s:
-                v = 0 if g in poor_set else v - qn
-            vals.append(v)
-        den = st.den * qd
-        gv = math.gcd(den, *vals)
-        ids: dict[int, int] = {}
-        N2: list[int] = []
-        table = np.full(2 * G + 1, -1, dtype=np.int64)
-        for k, v in zip(present, vals):
-            if v > 0:
-                v //= gv
-                if v not in ids:
-                    ids[v] = len(N2)
-                    N2.append(v)
-                table[k] = ids[v]
-        st.cls = table[key]
-        st.N = N2
-        st.den = den // gv
-        st.beta = np.array([x / st.den for x in N2] + [0.0])
+        new_ids = []
+        for g, v, c in zip(gs, vals, cnt.tolist()):
+            whole = c == st.size[g]
+            v = 0 if g in poor_set else v * qd - qn
+            if v <= 0:
+                new_ids.append(0)
+                st.size[g] -= c
+            elif whole:
+                st.num[g] = v
+                st.rnd[g] = r_new
+                st.beta[g] = v / st.D[-1]
+                new_ids.append(g)
+            else:
+                st.size[g] -= c
+                new_ids.append(st.new_class(v, c))
+        st.cls[ixl] = np.array(new_ids, dtype=np.int64)[pos]
 
     def _status(self, st: _State, p: int) -> tuple[bool, float, object]:
         """(affordable, float rho, exact pricing or None when not computed)."""
@@ -365,7 +394,7 @@ class _MES:
         heap = [(0.0, p) for p in range(prob.m) if prob.support[p] > 0]  # (lower bound of rho, item)
         selected: list[int] = []
         rhos: list[Fraction] = []
-        while heap and st.N:
+        while heap:
             best = math.inf
             seen: list[tuple[float, int, object]] = []
             while heap and heap[0][0] <= best * (1 + _CLOSE):
@@ -428,7 +457,7 @@ class _MES:
                 return False
             self._pay(st, w, ex[1], ex[2], ex[3])
         for p in alive:
-            if st.N and self._status(st, p)[0]:
+            if self._status(st, p)[0]:
                 return False
         return True
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.config import settings
 
 _engines: dict[str, Engine] = {}
+CONNECT_ARGS = {"connect_timeout": 3, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                "keepalives_count": 3}
 _lock = threading.Lock()
 
 
@@ -42,9 +44,28 @@ def engine(url: str | None = None, pool_size: int = 20) -> Engine:
         if url not in _engines:
             make_green()
             _engines[url] = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800,
+                # fail fast when the server is away, and notice a peer that vanished without a word
+                connect_args=CONNECT_ARGS,
             )
         return _engines[url]
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (rather than that a statement was wrong)."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            code = getattr(exc.orig, "pgcode", None)
+            # no SQLSTATE: the client lost or never got a connection; 08xxx connection exceptions;
+            # 57P0x: the server is shutting down or cannot accept connections
+            return code is None or code.startswith("08") or code.startswith("57P")
+    return False
 
 
 def dispose_all() -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -96,85 +95,44 @@ class PrivateRabbit:
 
 
 class TcpProxy:
-    """127.0.0.1:<port> -> upstream, with the power to cut every connection and refuse new ones."""
+    """127.0.0.1:<port> -> upstream, with the power to cut every connection and refuse new ones.
+
+    The proxy runs in a process of its own (tests/fault/tcp_proxy.py, plain threads), away from the
+    test process's eventlet hub, and obeys `cut` / `restore` lines on its standard input.
+    """
 
     def __init__(self, upstream_host: str, upstream_port: int, port: int | None = None):
         self.upstream = (upstream_host, upstream_port)
         self.port = port or free_port()
-        self._listener: socket.socket | None = None
-        self._pairs: set = set()
-        self._lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> "TcpProxy":
-        self._listen()
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("tcp_proxy.py")), self.upstream[0],
+             str(self.upstream[1]), str(self.port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        self._expect("listening")
         return self
 
-    def _listen(self) -> None:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(128)
-        self._listener = s
-        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+    def _expect(self, word: str) -> None:
+        line = self.process.stdout.readline().strip()
+        if line != word:
+            raise RuntimeError(f"the TCP proxy said {line!r}, expected {word!r}")
 
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            if self._listener is not listener:
-                client.close()
-                return
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-                server.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            pair = (client, server)
-            with self._lock:
-                self._pairs.add(pair)
-            threading.Thread(target=self._pipe, args=(client, server, pair), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, pair), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, pair) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        self._close_pair(pair)
-
-    def _close_pair(self, pair) -> None:
-        with self._lock:
-            self._pairs.discard(pair)
-        for sock in pair:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
-                sock.close()
-            except OSError:
-                pass
+    def _tell(self, command: str, answer: str) -> None:
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        self._expect(answer)
 
     def cut(self) -> None:
         """Sever every connection and close the port: new connections are refused."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        with self._lock:
-            pairs = list(self._pairs)
-        for pair in pairs:
-            self._close_pair(pair)
+        self._tell("cut", "cut")
 
     def restore(self) -> None:
-        if self._listener is None:
-            self._listen()
+        self._tell("restore", "listening")
 
     def close(self) -> None:
-        self.cut()
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)

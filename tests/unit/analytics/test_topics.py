@@ -1,4 +1,6 @@
+import numpy as np
 import pytest
+from scipy import sparse
 
 from services.analytics import topics
 from services.analytics.topics import NotEnoughIdeas, TopicModel, build_topics
@@ -89,3 +91,69 @@ def test_rejects_foreign_bytes():
     np.savez(buf, meta=np.frombuffer(b'{"format": 99}', np.uint8))
     with pytest.raises(ValueError):
         TopicModel.from_bytes(buf.getvalue())
+
+
+def test_char_ngrams_mark_word_ends_and_split_phrases():
+    grams = topics._char_grams("speeltuin", 3, 5)
+    assert {"#<sp", "#<spee", "#speel", "#uin>"} <= set(grams) and "#<speel" not in grams
+    assert all(g.startswith("#") for g in grams)
+    phrase = topics._char_grams("climat_chang", 3, 3)
+    assert "#<ch" in phrase and "#t_c" not in phrase
+
+
+def test_compounds_share_ngram_features_but_no_word():
+    docs = [["speeltuin"], ["speelplaat"], ["parkeerplaat"], ["speeltuin", "boom"]] * 3
+    feats = topics._Features.fit(docs, min_ideas=2, usable=len(docs), char_ngrams=(3, 5),
+                                 char_weight=1.0)
+    X = feats.matrix(docs).toarray()
+    assert np.allclose(np.linalg.norm(X, axis=1), 1.0)
+    assert all(v.startswith("#") for v in feats.vocabulary[feats.num_words:])
+    # "speeltuin" and "speelplaat" share no word, only n-grams such as "<speel".
+    assert X[0, :feats.num_words] @ X[1, :feats.num_words] == 0
+    assert X[0] @ X[1] > 0.02 and X[0] @ X[1] > X[0] @ X[2]
+
+
+def test_vectorise_matches_the_built_rows(petition_model, petitions):
+    # A built idea's text, vectorised again, lands where the build put it (same weighting).
+    m = petition_model
+    assert m.features["char_ngrams"] == list(topics.CHAR_NGRAMS)
+    assert 0 < m.features["num_words"] < len(m.vocabulary)
+    agree = 0
+    for idea_id, body in petitions[:40]:
+        z = m.vectorise(body)
+        assert z is not None and abs(np.linalg.norm(z) - 1.0) < 1e-9
+        agree += int((m.centroids @ z).argmax()) == m.assignments[idea_id]
+    assert agree >= 38
+
+
+def test_models_stored_without_feature_settings_use_words_only(petition_model):
+    # Blobs written before n-gram features (no "features" entry) still load and assign.
+    m = petition_model
+    nw = m.features["num_words"]
+    old = TopicModel(language=m.language, seed=m.seed, vocabulary=m.vocabulary[:nw],
+                     idf=m.idf[:nw], projection=m.projection[:nw], centroids=m.centroids,
+                     topics=m.topics, assignments=m.assignments, preprocessor=m.preprocessor,
+                     model_version=m.model_version, coherence_by_k=m.coherence_by_k,
+                     num_ideas=m.num_ideas)
+    assert old.features == {"num_words": nw, "char_ngrams": None, "char_weight": 0.0}
+    loaded = TopicModel.from_bytes(old.to_bytes())
+    assert loaded.features == old.features
+    assert loaded.assign("more national parks and clean water").topic_id is not None
+
+
+def test_lsi_projection_is_orthonormal_on_either_side():
+    for shape in ((60, 200), (200, 60)):
+        X = sparse.random(*shape, density=0.1, random_state=1, format="csr")
+        P = topics._lsi_projection(X, 10, seed=0)
+        assert P.shape == (shape[1], 10)
+        assert np.allclose(P.T @ P, np.eye(10), atol=1e-8)
+        top = np.linalg.svd(X.toarray(), full_matrices=False)[2][:3].T
+        assert np.allclose(np.abs((P[:, :3] * top).sum(axis=0)), 1.0, atol=1e-3)
+
+
+def test_short_dutch_titles_group_by_shared_word_parts(amsterdam):
+    # Very short titles (a few words): every idea gets a vector through its n-grams.
+    m = build_topics(amsterdam[:300], language="nl", seed=0, num_topics=6)
+    assigned = sum(v is not None for v in m.assignments.values())
+    assert assigned >= 0.98 * 300
+    assert m.num_topics == 6 and max(t.size for t in m.topics) < 0.6 * assigned
