@@ -13,6 +13,7 @@ from __future__ import annotations
 from nameko.rpc import RpcProxy, rpc
 
 from gateway.routing import USER, route
+from services.common.observability import Observability
 from services.voting import schemas
 
 
@@ -27,6 +28,8 @@ import gateway.service as _gateway  # noqa: E402  (after the route: the URL map 
 
 class EchoService:
     name = "echo"
+
+    obs = Observability()  # the same per-call logging context and latency metric as every service
 
     @rpc
     def echo(self, principal, target_type, target_id, payload):

@@ -28,6 +28,7 @@ class Load:
     up_share: float = 0.7       # body {"value": "up"} with this probability, else "down"
     connections: int = 32
     duration: float = 20.0
+    method: str = "PUT"         # GET sends no body
 
 
 def run(load: Load, tool: str | None = None) -> dict:
@@ -43,6 +44,7 @@ _LUA = """
 local paths = {%(paths)s}
 local tokens = {%(tokens)s}
 local up_share = %(up_share)f
+local method = "%(method)s"
 local counter = 0
 local threads = {}
 
@@ -57,9 +59,13 @@ function init(args)
 end
 
 request = function()
+  if method == "GET" then
+    return wrk.format("GET", paths[math.random(#paths)], {
+      ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]})
+  end
   local value = "down"
   if math.random() < up_share then value = "up" end
-  return wrk.format("PUT", paths[math.random(#paths)], {
+  return wrk.format(method, paths[math.random(#paths)], {
     ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
     ["Content-Type"] = "application/json"}, '{"value":"' .. value .. '"}')
 end
@@ -81,7 +87,8 @@ def _lua_list(items: list[str]) -> str:
 
 
 def _wrk(load: Load) -> dict:
-    script = _LUA % {"paths": _lua_list(load.paths), "tokens": _lua_list(load.tokens), "up_share": load.up_share}
+    script = _LUA % {"paths": _lua_list(load.paths), "tokens": _lua_list(load.tokens), "up_share": load.up_share,
+                     "method": load.method}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
         path = f.name
@@ -118,9 +125,11 @@ def _worker(load: Load, connections: int, seed: int, out) -> None:
         while time.monotonic() < stop_at:
             body = b'{"value":"up"}' if rnd.random() < load.up_share else b'{"value":"down"}'
             headers = {"Authorization": "Bearer " + rnd.choice(load.tokens), "Content-Type": "application/json"}
+            if load.method == "GET":
+                body, headers = None, {"Authorization": headers["Authorization"]}
             started = time.perf_counter()
             try:
-                conn.request("PUT", rnd.choice(load.paths), body=body, headers=headers)
+                conn.request(load.method, rnd.choice(load.paths), body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 mine.append((time.perf_counter() - started) * 1000)

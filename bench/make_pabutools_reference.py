@@ -32,7 +32,11 @@ from pathlib import Path
 
 from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, parse_pabulib
 from pabutools.fractions import frac
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares, sequential_phragmen
+from pabutools.rules import (
+    greedy_utilitarian_welfare,
+    method_of_equal_shares,
+    sequential_phragmen,
+)
 from pabutools.rules.budgetallocation import BudgetAllocation
 from pabutools.rules.mes.mes_rule import method_of_equal_shares_scheme
 from pabutools.tiebreaking import lexico_tie_breaking

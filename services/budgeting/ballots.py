@@ -23,13 +23,13 @@ from fractions import Fraction
 from numbers import Integral
 
 __all__ = [
-    "Violation",
-    "BallotError",
     "ApprovalRules",
-    "KnapsackRules",
+    "BallotError",
     "CumulativeRules",
-    "validate",
+    "KnapsackRules",
+    "Violation",
     "ensure_valid",
+    "validate",
 ]
 
 Number = int | Decimal | Fraction

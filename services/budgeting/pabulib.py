@@ -24,7 +24,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["PabulibError", "Project", "Vote", "Election", "parse", "dump", "parse_number"]
+__all__ = ["Election", "PabulibError", "Project", "Vote", "dump", "parse", "parse_number"]
 
 Number = int | Decimal
 
@@ -139,8 +139,7 @@ def _section_name(row: list[str]) -> str | None:
 
 def _rows(text: str):
     """Yield (line number, stripped fields) for each non-blank row."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", strict=True)
     start = 1
     try:

@@ -20,10 +20,13 @@ is *supported* by a voter when it appears on the ballot, including a
 points-mapping entry with 0 points. Ties are broken as pabutools breaks them by
 default: in favour of the smallest item id in plain string order (``"10" < "9"``).
 
-All decisions are made with exact arithmetic: amounts are scaled to integers,
-the Method of Equal Shares keeps voters' budgets as integer numerators over a
-common denominator and only uses floating point to shortlist candidates, then
-settles every close call exactly.
+All decisions are exact. Amounts are scaled to integers. The Method of Equal
+Shares has two engines: an exact one (budgets as integer numerators over
+common denominators, used for ``mes_raw`` and as fallback) and a floating-point
+one used for the many runs of the completion, which only decides comparisons
+that clear a safety margin and hands any close call to the exact engine. The
+completion skips budget increments for which the previous run provably
+repeats itself (see ``_MES.certify``) instead of re-running MES at each one.
 
 Public API::
 
@@ -48,15 +51,16 @@ from fractions import Fraction
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Outcome", "greedy", "mes", "mes_raw", "phragmen", "RULES", "votes_by_group"]
+__all__ = ["RULES", "Outcome", "greedy", "mes", "mes_raw", "phragmen", "votes_by_group"]
 
 Number = int | Decimal | Fraction
 Ballot = Collection[str] | Mapping[str, Number]
 
 # Relative margin under which two floating-point quantities are treated as a
-# possible tie and re-decided exactly. The float estimates are accurate to far
-# better than this (see _MES.round_estimates), so anything outside the margin is
-# decided correctly by the floats alone.
+# possible tie and re-decided exactly. Rounding errors of the float prices are
+# below 1e-12 relative (sums of at most ~1e5 non-negative terms, budgets
+# re-derived from exact values or a few dozen subtractions), so anything
+# outside the margin is decided correctly by the floats alone.
 _CLOSE = 1e-7
 
 
@@ -229,7 +233,7 @@ class _State:
     image of the budgets (``beta[0] == 0``); ``size[g]`` counts voter classes.
     """
 
-    __slots__ = ("cls", "num", "rnd", "D", "beta", "size")
+    __slots__ = ("D", "beta", "cls", "num", "rnd", "size")
 
     def __init__(self, K: int, num: int, den: int):
         g = math.gcd(num, den)
@@ -391,7 +395,9 @@ class _MES:
         """
         prob = self.prob
         st = _State(prob.K, num, den)
-        heap = [(0.0, p) for p in range(prob.m) if prob.support[p] > 0]  # (lower bound of rho, item)
+        # (lower bound of rho, item); q >= cost / supporters, so rho >= 1 / supporters
+        heap = [((1.0 - 1e-12) / int(prob.support[p]), p) for p in range(prob.m) if prob.support[p] > 0]
+        heapq.heapify(heap)
         selected: list[int] = []
         rhos: list[Fraction] = []
         while heap:
@@ -435,7 +441,8 @@ class _MES:
         prob = self.prob
         st = _State(prob.K, num, den)
         alive = {p for p in range(prob.m) if prob.support[p] > 0}
-        lb = dict.fromkeys(alive, 0.0)  # lower bounds of rho at t1 (rho only rises within a run)
+        # lower bounds of rho at t1 (rho only rises within a run, and rho >= 1 / supporters)
+        lb = {p: (1.0 - 1e-12) / int(prob.support[p]) for p in alive}
         for w, thr in zip(selected, rhos):
             alive.discard(w)
             thr_f = float(thr)
@@ -462,6 +469,131 @@ class _MES:
         return True
 
 
+class _Unsure(Exception):
+    """A floating-point comparison was too close to call; the caller redoes the work exactly."""
+
+
+class _FastMES:
+    """Floating-point MES that refuses to guess.
+
+    Budgets are floats per voter class; prices are found without sorting, by
+    the fixed-point iteration ``q <- (cost - budgets of those below q) /
+    (weight of those at or above q)`` started from ``cost / supporters``, which
+    climbs to the exact price in a few steps. Every comparison that decides
+    something must clear a relative margin of ``_CLOSE``, far above the
+    rounding error; the one exact case handled here is an item all of whose
+    supporters can pay its price (its price per unit of cost is then exactly
+    ``1 / supporters``). Anything else that is too close raises
+    :class:`_Unsure` and the caller falls back to the exact :class:`_MES`.
+    """
+
+    def __init__(self, prob: _Problem, exact: _MES):
+        self.prob = prob
+        self.ix = exact.supp_idx
+        self.w = [w.astype(np.float64) for w in exact.supp_w]
+        self.W = [int(w.sum()) for w in exact.supp_w]
+        self.cost = exact.cost_f
+
+    def _price(self, bud: np.ndarray, p: int):
+        """(rho or None if unaffordable, q, exact rho or None)."""
+        b = bud[self.ix[p]]
+        w = self.w[p]
+        c = self.cost[p]
+        total = float(b @ w)
+        if abs(total - c) <= _CLOSE * c:
+            raise _Unsure
+        if total < c:
+            return None, 0.0, None
+        W = self.W[p]
+        q = c / W
+        poor = b < q
+        npoor = int(np.count_nonzero(poor))
+        if npoor == 0:
+            if float(b.min()) < q * (1 + 1e-9):
+                raise _Unsure
+            return 1.0 / W, q, Fraction(1, W)
+        while True:
+            wp = w[poor]
+            q = (c - float(b[poor] @ wp)) / (W - float(wp.sum()))
+            poor = b < q
+            n2 = int(np.count_nonzero(poor))
+            if n2 == npoor:
+                return q / c, q, None
+            if n2 < npoor:  # the poor set only grows in exact arithmetic: rounding noise
+                raise _Unsure
+            npoor = n2
+
+    def run(self, num: int, den: int):
+        """Like :meth:`_MES.run`, with float prices (the exact ones when known, else floats)."""
+        prob = self.prob
+        bud = np.full(prob.K, num / den)
+        # q >= cost / supporters, so rho >= 1 / supporters
+        heap = [(1.0 / self.W[p], p) for p in range(prob.m) if prob.support[p] > 0]
+        heapq.heapify(heap)
+        selected, rhos = [], []
+        while heap:
+            best = math.inf
+            seen = []
+            while heap and heap[0][0] <= best * (1 + _CLOSE):
+                _, p = heapq.heappop(heap)
+                rho, q, ex = self._price(bud, p)
+                if rho is None:
+                    continue
+                seen.append((rho, p, q, ex))
+                best = min(best, rho)
+            if not seen:
+                break
+            close = [s for s in seen if s[0] <= best * (1 + _CLOSE)]
+            if len(close) > 1:
+                if any(s[3] is None for s in close):
+                    raise _Unsure
+                close.sort(key=lambda s: (s[3], s[1]))
+            rho, p, q, ex = close[0]
+            for s in seen:
+                if s[1] != p:
+                    heapq.heappush(heap, (s[0], s[1]))
+            selected.append(p)
+            rhos.append(ex if ex is not None else rho)
+            ix = self.ix[p]
+            bud[ix] = np.maximum(bud[ix] - q, 0.0)
+        return selected, rhos
+
+    def certify(self, num: int, den: int, selected, rhos) -> bool:
+        """Float version of :meth:`_MES.certify` (raises :class:`_Unsure` when it cannot tell)."""
+        prob = self.prob
+        bud = np.full(prob.K, num / den)
+        alive = {p for p in range(prob.m) if prob.support[p] > 0}
+        lb = {p: (1.0 - 1e-12) / self.W[p] for p in alive}
+        for w, thr in zip(selected, rhos):
+            alive.discard(w)
+            thr_f = float(thr)
+            for p in list(alive):
+                if lb[p] > thr_f * (1 + _CLOSE):
+                    continue
+                rho, q, ex = self._price(bud, p)
+                if rho is None:
+                    alive.discard(p)
+                    continue
+                lb[p] = rho
+                if rho > thr_f * (1 + _CLOSE):
+                    continue
+                if rho < thr_f * (1 - _CLOSE):
+                    return False
+                if ex is None or not isinstance(thr, Fraction):
+                    raise _Unsure
+                if ex < thr or (ex == thr and p < w):
+                    return False
+            rho, q, _ = self._price(bud, w)
+            if rho is None:
+                return False
+            ix = self.ix[w]
+            bud[ix] = np.maximum(bud[ix] - q, 0.0)
+        for p in alive:
+            if self._price(bud, p)[0] is not None:
+                return False
+        return True
+
+
 def _is_exhaustive(prob: _Problem, selected: Sequence[int], among: Iterable[int]) -> bool:
     spent = sum(prob.cost[k] for k in selected)
     chosen = set(selected)
@@ -482,14 +614,30 @@ def _mes_add1(prob: _Problem) -> tuple[list[int], int, int]:
 
     Returns (selected items, number of increments, number of runs and replays).
     """
-    eng = _MES(prob)
+    exact = _MES(prob)
+    fast = _FastMES(prob, exact)
     n, B, step = prob.n, prob.budget, prob.scale  # one currency unit, scaled
     supported = [k for k in range(prob.m) if prob.support[k] > 0]
+
+    def run(k):
+        try:
+            return fast.run(B + k * step * n, n)
+        except _Unsure:
+            return exact.run(B + k * step * n, n)
+
+    def certify(k0, k1, outcome, rhos):
+        try:
+            return fast.certify(B + k1 * step * n, n, outcome, rhos)
+        except _Unsure:
+            if not all(isinstance(r, Fraction) for r in rhos):
+                outcome, rhos = exact.run(B + k0 * step * n, n)
+            return exact.certify(B + k1 * step * n, n, outcome, rhos)
+
     previous: list[int] = []
     k = work = 0
     jump = 1
     while True:
-        outcome, rhos = eng.run(B + k * step * n, n)
+        outcome, rhos = run(k)
         work += 1
         if sum(prob.cost[j] for j in outcome) > B:
             return previous, k, work
@@ -498,7 +646,7 @@ def _mes_add1(prob: _Problem) -> tuple[list[int], int, int]:
         previous = outcome
         while jump >= 1:
             work += 1
-            if eng.certify(B + (k + jump) * step * n, n, outcome, rhos):
+            if certify(k, k + jump, outcome, rhos):
                 break
             jump //= 2
         if jump >= 1:

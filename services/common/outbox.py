@@ -1,13 +1,16 @@
 """Transactional outbox: events are written with the change that caused them and published after.
 
 `add` inserts the envelope in the caller's transaction. The `OutboxRelay` of each service process
-publishes pending rows on the service's event exchange with publisher confirms and marks them sent.
+publishes pending rows on the service's event exchange with publisher confirms and marks them sent: a
+batch is published at once and its confirms awaited together (one round trip per batch, not per event),
+and the rows are marked only when the broker has confirmed every message of the batch.
 Rows are claimed with FOR UPDATE SKIP LOCKED, so several replicas can relay side by side, and a crash
 between publishing and marking only republishes (consumers are idempotent), never loses.
 """
 from __future__ import annotations
 
 import eventlet
+from amqp import spec
 from eventlet.event import Event
 from kombu import Connection
 from kombu.messaging import Producer
@@ -22,6 +25,8 @@ from services.common.events import Envelope
 
 BATCH = 500
 POLL_SECONDS = 1.0
+CONFIRM_TIMEOUT_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 5.0
 _wakers: dict[str, list[Event]] = {}
 
 
@@ -36,6 +41,54 @@ def wake(schema: str) -> None:
     for event in _wakers.get(schema, []):
         if not event.ready():
             event.send(True)
+
+
+class BrokerNacked(Exception):
+    pass
+
+
+class Confirms:
+    """Publisher confirms on one channel, awaited for a whole batch instead of message by message."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.sent = 0
+        self.pending: set[int] = set()
+        self.nacked = False
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_nack"].add(self._nack)
+
+    def published(self) -> None:
+        self.sent += 1
+        self.pending.add(self.sent)
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self.pending = {t for t in self.pending if t > tag}
+        else:
+            self.pending.discard(tag)
+
+    def _ack(self, delivery_tag, multiple):
+        self._settle(delivery_tag, multiple)
+
+    def _nack(self, delivery_tag, multiple):
+        self.nacked = True
+        self._settle(delivery_tag, multiple)
+
+    def wait(self, timeout: float = CONFIRM_TIMEOUT_SECONDS) -> None:
+        """Until the broker has confirmed everything published; raises if it refused any of it."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self.pending)} publishes not confirmed in {timeout}s")
+            self.channel.wait([spec.Basic.Ack, spec.Basic.Nack], timeout=remaining)
+        if self.nacked:
+            self.nacked = False
+            raise BrokerNacked("the broker refused a message of the batch")
 
 
 class OutboxRelay(DependencyProvider):
@@ -84,11 +137,13 @@ class OutboxRelay(DependencyProvider):
         while self._running:
             try:
                 if connection is None:
-                    connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+                    connection = Connection(self.amqp_uri)
                     connection.ensure_connection(max_retries=1)
-                    self.exchange(connection.default_channel).declare()
-                    producer = Producer(connection.default_channel, exchange=self.exchange, serializer="json")
-                sent = self.relay_batch(producer)
+                    channel = connection.default_channel
+                    self.exchange(channel).declare()
+                    confirms = Confirms(channel)
+                    producer = Producer(channel, exchange=self.exchange, serializer="json")
+                sent = self.relay_batch(producer, confirms)
                 backoff = 0.5
                 if sent >= BATCH:
                     continue
@@ -101,7 +156,7 @@ class OutboxRelay(DependencyProvider):
                         pass
                 connection = None
                 eventlet.sleep(backoff)
-                backoff = min(backoff * 2, 10)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             with eventlet.Timeout(POLL_SECONDS, False):
                 self._event.wait()
@@ -110,7 +165,7 @@ class OutboxRelay(DependencyProvider):
         if connection is not None:
             connection.release()
 
-    def relay_batch(self, producer) -> int:
+    def relay_batch(self, producer, confirms: Confirms) -> int:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 text(
@@ -128,6 +183,8 @@ class OutboxRelay(DependencyProvider):
                     headers={"event_id": row.payload["event_id"]},
                     retry=False,
                 )
+                confirms.published()
+            confirms.wait()  # every message of the batch is safe with the broker before the rows are marked
             if rows:
                 conn.execute(
                     text(f'UPDATE "{self.schema}".outbox SET published_at = now() WHERE id = ANY(:ids)'),
