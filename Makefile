@@ -16,6 +16,7 @@ help:
 	@echo "make demo     load a demo city into a running platform"
 	@echo "make test     install and run unit, integration and end-to-end tests"
 	@echo "make bench    run the benchmarks (results in bench/results/)"
+	@echo "make chaos    the fault tests: killed services, broker restart, database outage"
 	@echo "make docs     regenerate docs/events.md from the event schemas"
 	@echo "make up/down  the whole stack with docker compose"
 
@@ -40,7 +41,11 @@ demo: install
 
 test: install
 	$(BIN)/python scripts/ensure_infra.py
-	$(BIN)/pytest -q tests/unit tests/integration tests/e2e
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/fault
+
+chaos: install
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/pytest -q tests/fault
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
@@ -52,6 +57,7 @@ test-e2e: install
 	$(BIN)/pytest -q tests/e2e
 
 bench: install
+	-bash scripts/install-bench-tools.sh
 	$(BIN)/python scripts/ensure_infra.py
 	$(BIN)/python bench/run_all.py
 
