@@ -1,6 +1,7 @@
 """The HTTP gateway: routing, auth checks, validation and error mapping. It owns no data."""
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import os
@@ -122,7 +123,7 @@ class GatewayService:
             city=city,
             headers=request.headers,
             remote_addr=_client_address(request),
-            rpc=self._rpc,
+            rpc=functools.partial(self._rpc, timeout=route.extra.get("rpc_timeout")),
         )
         result = route.handler(call)
         if isinstance(result, Reply):
@@ -169,10 +170,10 @@ class GatewayService:
             payload = {}
         return _validated(route.body, payload, "body")
 
-    def _rpc(self, service: str, method: str, *args):
+    def _rpc(self, service: str, method: str, *args, timeout: float | None = None):
         proxy = getattr(self, service)
         try:
-            with eventlet.Timeout(settings().rpc_timeout):
+            with eventlet.Timeout(timeout or settings().rpc_timeout):
                 return getattr(proxy, method).call_async(*args).result()
         except eventlet.Timeout:
             raise Unavailable(f"The {service} service did not answer in time.") from None

@@ -63,7 +63,8 @@ def results(call):
 
 
 @route("POST", BUDGET + "/import", auth=ADMIN, raw_body="text/plain", status=201, tag=TAG,
-       extra={"max_body": MAX_PB_FILE},
+       # a city-wide file (60,000 voters) takes seconds to parse, store and count
+       extra={"max_body": MAX_PB_FILE, "rpc_timeout": 60},
        summary="Import a pabulib .pb file (text/plain) into an empty budget: items and anonymous submitted ballots")
 def import_pb(call):
     return call.rpc("budgeting", "import_pabulib", call.principal, call.city, call.params["project_id"], call.body)

@@ -5,6 +5,8 @@ generic RemoteError.
 """
 from __future__ import annotations
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -13,10 +15,13 @@ class AgoraError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str = "", details: list | None = None):
-        super().__init__(message, details or [])
+    def __init__(self, message: str = "", details: list | str | None = None):
+        if isinstance(details, str):  # as it arrives over RPC, see below
+            details = json.loads(details)
         self.message = message
         self.details = details or []
+        # Nameko turns every non-string inside exception args into a string; JSON keeps numbers numbers.
+        super().__init__(message, json.dumps(self.details, default=str))
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}

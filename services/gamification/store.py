@@ -41,10 +41,21 @@ def save_rules(tx, city_id, change: dict, user_id) -> dict:
 
 
 # -- locking -----------------------------------------------------------------------------------------
+_LOCK = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+    "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n)"
+)
+
+
 def lock_users(tx, city_id, user_ids) -> None:
-    """Serialise point changes per user (cap groups, totals, badges), in a fixed order: no deadlocks."""
-    for user_id in sorted({str(u) for u in user_ids if u is not None}):
-        tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"gam:{city_id}:{user_id}"})
+    """Serialise point changes per user (cap groups, totals, badges), in a fixed order: no deadlocks.
+
+    One statement for all the users: the keys are taken in the order given (sorted here), row by row."""
+    keys = [f"gam:{city_id}:{u}" for u in sorted({str(u) for u in user_ids if u is not None})]
+    if len(keys) == 1:
+        tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": keys[0]})
+    elif keys:
+        tx.execute(_LOCK, {"keys": keys})
 
 
 # -- subjects ----------------------------------------------------------------------------------------
@@ -105,6 +116,25 @@ def _as_subject(row) -> Subject:
     )
 
 
+_SETTLE_READ = text(
+    """
+    WITH mine AS (
+        SELECT * FROM gamification.subjects WHERE city_id = :c AND key = ANY(CAST(:keys AS text[]))
+    ), rows AS (
+        SELECT * FROM mine
+        UNION ALL
+        SELECT s.* FROM gamification.subjects s
+        WHERE s.city_id = :c AND s.kind = 'vote' AND s.key <> ALL(CAST(:keys AS text[]))
+          AND (s.voter_id, s.user_id, s.day) IN (SELECT voter_id, user_id, day FROM mine WHERE kind = 'vote')
+    )
+    SELECT rows.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
+    FROM rows
+    LEFT JOIN gamification.targets t
+           ON t.city_id = :c AND t.target_type = rows.target_type AND t.target_id = rows.target_id
+    """
+)
+
+
 def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[dict]:
     """Book what the given subjects (and the cap groups of the votes among them) are worth now.
 
@@ -112,30 +142,11 @@ def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[d
     """
     if not keys:
         return []
-    rows = tx.execute(select(subjects).where(subjects.c.city_id == city_id, subjects.c.key.in_(keys))).all()
-    groups = {(r.voter_id, r.user_id, r.day) for r in rows if r.kind == "vote"}
-    if groups:
-        rows += tx.execute(
-            select(subjects).where(
-                subjects.c.city_id == city_id, subjects.c.kind == "vote",
-                tuple_(subjects.c.voter_id, subjects.c.user_id, subjects.c.day).in_(list(groups)),
-                subjects.c.key.not_in(keys),
-            )
-        ).all()
+    # one statement: the subjects, the other votes of their cap groups (same voter, author and day),
+    # and whether the content of each is hidden or deleted
+    rows = tx.execute(_SETTLE_READ, {"c": city_id, "keys": list(keys)}).all()
     by_key = {r.key: r for r in rows}
-    wanted = {(r.target_type, r.target_id) for r in rows if r.target_id is not None}
-    hidden = set()
-    if wanted:
-        hidden = {
-            (t.target_type, str(t.target_id))
-            for t in tx.execute(
-                select(targets.c.target_type, targets.c.target_id).where(
-                    targets.c.city_id == city_id,
-                    tuple_(targets.c.target_type, targets.c.target_id).in_(list(wanted)),
-                    or_(targets.c.hidden, targets.c.deleted),
-                )
-            )
-        }
+    hidden = {(r.target_type, str(r.target_id)) for r in rows if r.target_id is not None and r.invisible}
     booked = []
     for subject, delta, counts in deltas([_as_subject(r) for r in rows], hidden, rules["daily_cap_per_pair"]):
         row = by_key[subject.key]
@@ -151,23 +162,28 @@ def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[d
     return booked
 
 
-def _book(tx, city_id, row, delta: int, source_event_id) -> dict:
-    tx.execute(
-        ledger.insert().values(
-            city_id=city_id, user_id=row.user_id, points=delta, reason=row.reason, subject_key=row.key,
-            source_event_id=source_event_id, earned_at=row.anchor_at,
-        )
+_BOOK = text(
+    """
+    WITH l AS (
+        INSERT INTO gamification.ledger (city_id, user_id, points, reason, subject_key, source_event_id, earned_at)
+        VALUES (:c, :u, :d, :reason, :key, :source, :at)
     )
-    total = None
-    for period in ranking.period_keys(row.anchor_at):
-        stmt = pg_insert(totals).values(city_id=city_id, period=period, user_id=row.user_id, points=delta)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[totals.c.city_id, totals.c.period, totals.c.user_id],
-            set_={"points": totals.c.points + delta},
-        ).returning(totals.c.points)
-        points = tx.execute(stmt).scalar_one()
-        if period == "all":
-            total = points
+    INSERT INTO gamification.totals AS t (city_id, period, user_id, points)
+    SELECT :c, p, :u, :d FROM unnest(CAST(:periods AS text[])) AS p
+    ON CONFLICT (city_id, period, user_id) DO UPDATE SET points = t.points + EXCLUDED.points
+    RETURNING period, points
+    """
+)
+
+
+def _book(tx, city_id, row, delta: int, source_event_id) -> dict:
+    """One ledger entry and the user's totals of every period it falls in, in one statement."""
+    periods = list(ranking.period_keys(row.anchor_at))
+    rows = tx.execute(_BOOK, {
+        "c": city_id, "u": row.user_id, "d": delta, "reason": row.reason, "key": row.key,
+        "source": source_event_id, "at": row.anchor_at, "periods": periods,
+    }).all()
+    total = next((r.points for r in rows if r.period == "all"), None)
     return {"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key, "total": total}
 
 

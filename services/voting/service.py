@@ -49,13 +49,29 @@ class VotingService:
         me = auth.principal_of(principal)
         if me is None:
             raise Unauthorized("Voting needs a bearer token.")
-        value = validate(schemas.VoteBody, payload).value
-        target, project, idea = self._resolve(me.city_id, target_type, target_id)
-        rules.check_vote(target, project, str(me.user_id), value, idea)
-        with self.db.transaction() as tx:
-            outcome = store.cast(tx, me.city_id, me.user_id, target_type, target.target_id, value)
-            self._emit(tx, me, target, outcome)
-        return _vote_answer(outcome)
+        value = _vote_value(payload)
+        tid = self._target_id(target_type, target_id)
+        # One transaction: the facts and the write in one statement, the event in the outbox. When the
+        # rules refuse, or a fact is not known yet, it rolls back (nothing was written) and, for a
+        # missing fact, the ideas service is asked once and the vote is cast again.
+        learnt = False
+        while True:
+            try:
+                with self.db.transaction() as tx:
+                    done = store.cast(tx, me.city_id, me.user_id, target_type, tid, value)
+                    target, project = done.target, done.project
+                    if target is not None and target.deleted:
+                        raise Conflict(f"This {target_type} was deleted; it takes no votes.")
+                    if not learnt and (target is None or project is None or target.author_id is None):
+                        raise _NotKnownYet()
+                    if project is None:
+                        raise Unavailable("The project of this content is not known yet; try again.")
+                    rules.check_vote(target, project, str(me.user_id), value, done.idea)
+                    self._emit(tx, me, target, done.outcome)
+                return _vote_answer(done.outcome)
+            except _NotKnownYet:
+                self._learn_target(me.city_id, target_type, tid)
+                learnt = True
 
     @rpc
     def withdraw_vote(self, principal: dict, target_type: str, target_id: str) -> dict:
@@ -376,6 +392,22 @@ class VotingService:
         d = event.data
         readmodels.upsert_profile(tx, d.get("city_id") or event.city_id, d["user_id"], birth_year=d.get("birth_year"),
                                   gender=d.get("gender"), district=d.get("district"), at=event.occurred_at)
+
+
+class _NotKnownYet(Exception):
+    """The vote's target or project is not in voting's read model yet (rolls the vote back)."""
+
+
+_VALUES = {"up": "up", "down": "down"}
+
+
+def _vote_value(payload) -> str:
+    """The body's value: the common exact bodies without building a model, anything else validated."""
+    if type(payload) is dict and len(payload) == 1:
+        value = _VALUES.get(payload.get("value")) if type(payload.get("value")) is str else None
+        if value is not None:
+            return value
+    return validate(schemas.VoteBody, payload).value
 
 
 def _vote_answer(outcome: store.Outcome) -> dict:

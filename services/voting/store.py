@@ -30,26 +30,6 @@ class Outcome:
     version: int
 
 
-_UPSERT_VOTE = text(
-    """
-    INSERT INTO voting.votes (id, city_id, target_type, target_id, voter_id, value)
-    VALUES (:id, :city_id, :target_type, :target_id, :voter_id, :value)
-    ON CONFLICT ON CONSTRAINT uq_votes_one_per_voter
-    DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-    WHERE voting.votes.value <> EXCLUDED.value
-    RETURNING id, value, (xmax = 0) AS inserted
-    """
-)
-
-
-def _ensure_counts(tx, city_id, target_type, target_id) -> None:
-    tx.execute(
-        insert(vote_counts)
-        .values(city_id=city_id, target_type=target_type, target_id=target_id)
-        .on_conflict_do_nothing()
-    )
-
-
 def _apply(tx, city_id, target_type, target_id, change: rules.Change):
     return tx.execute(
         text(
@@ -80,22 +60,106 @@ def vote_of(session, city_id, voter_id, target_type, target_id):
     ).first()
 
 
-def cast(tx, city_id, voter_id, target_type, target_id, value: str) -> Outcome:
-    """Cast or change the voter's vote; nothing changes when it already has this value."""
-    _ensure_counts(tx, city_id, target_type, target_id)
-    row = tx.execute(
-        _UPSERT_VOTE,
-        {"id": uuid.uuid4(), "city_id": city_id, "target_type": target_type, "target_id": target_id,
-         "voter_id": voter_id, "value": value},
-    ).first()
-    if row is None:  # the same value was there already (the conflicting row is now locked by us)
-        existing = vote_of(tx.session, city_id, voter_id, target_type, target_id)
-        up, down, version = counts(tx.session, city_id, target_type, target_id)
-        return Outcome(str(existing.id), value, value, rules.NOTHING, up, down, version)
-    previous = None if row.inserted else rules.opposite(value)
-    change = rules.transition(previous, value)
-    up, down, version = _apply(tx, city_id, target_type, target_id, change)
-    return Outcome(str(row.id), value, previous, change, up, down, version)
+# One statement for a vote: the facts the rules need (target, its project and, for a comment, its
+# idea), the vote's upsert and the change of the target's totals. Data-modifying CTEs run once, the
+# vote row first (its lock), then the totals row (`INSERT ... ON CONFLICT DO UPDATE`: created at the
+# first vote, else changed under its row lock). The deltas are given by `rules.transition` for the two
+# possible outcomes (a new vote, or a vote switched from the opposite value); the statement picks by
+# whether the vote row was inserted. The caller checks the facts and rolls back when the rules refuse.
+_CAST = text(
+    """
+    WITH v AS (
+        INSERT INTO voting.votes (id, city_id, target_type, target_id, voter_id, value)
+        VALUES (:id, :c, :t, :tid, :voter, :value)
+        ON CONFLICT ON CONSTRAINT uq_votes_one_per_voter
+        DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+        WHERE voting.votes.value <> EXCLUDED.value
+        RETURNING id, value, (xmax = 0) AS inserted
+    ), n AS (
+        INSERT INTO voting.vote_counts AS vc (city_id, target_type, target_id, up_votes, down_votes, version)
+        SELECT :c, :t, :tid,
+               CASE WHEN v.inserted THEN :new_up ELSE :switch_up END,
+               CASE WHEN v.inserted THEN :new_down ELSE :switch_down END, 1
+        FROM v
+        ON CONFLICT (city_id, target_type, target_id) DO UPDATE
+        SET up_votes = vc.up_votes + EXCLUDED.up_votes, down_votes = vc.down_votes + EXCLUDED.down_votes,
+            version = vc.version + 1
+        RETURNING up_votes, down_votes, version
+    )
+    SELECT t.target_id IS NOT NULL AS known, t.idea_id, t.project_id, t.author_id, t.deleted, t.hidden,
+           p.status, p.allow_down_votes, p.method,
+           i.target_id IS NOT NULL AS idea_known, i.deleted AS idea_deleted, i.hidden AS idea_hidden,
+           i.project_id AS idea_project_id, i.author_id AS idea_author_id,
+           v.id AS vote_id, v.inserted, n.up_votes, n.down_votes, n.version
+    FROM (SELECT 1) AS one
+    LEFT JOIN voting.targets t ON t.city_id = :c AND t.target_type = :t AND t.target_id = :tid
+    LEFT JOIN voting.projects p ON p.city_id = :c AND p.project_id = t.project_id
+    LEFT JOIN voting.targets i ON :t = 'comment' AND i.city_id = :c AND i.target_type = 'idea'
+                               AND i.target_id = t.idea_id
+    LEFT JOIN v ON true
+    LEFT JOIN n ON true
+    """
+)
+
+# A vote that changed nothing: its id and the totals, read by a new statement (a new snapshot), so a
+# concurrent PUT of the same voter that committed first is seen.
+_UNCHANGED = text(
+    """
+    SELECT v.id, COALESCE(c.up_votes, 0) AS up_votes, COALESCE(c.down_votes, 0) AS down_votes,
+           COALESCE(c.version, 0) AS version
+    FROM voting.votes v
+    LEFT JOIN voting.vote_counts c ON c.city_id = v.city_id AND c.target_type = v.target_type
+                                   AND c.target_id = v.target_id
+    WHERE v.city_id = :c AND v.voter_id = :voter AND v.target_type = :t AND v.target_id = :tid
+    """
+)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What the vote statement saw and did: the facts for the rules, and the outcome."""
+
+    target: rules.Target | None
+    project: rules.Project | None
+    idea: rules.Target | None
+    outcome: Outcome
+
+
+def cast(tx, city_id, voter_id, target_type, target_id, value: str) -> Cast:
+    """Cast or change the voter's vote (nothing changes when it already has this value), reading the
+    target's facts in the same statement. The caller applies the rules to the facts and rolls the
+    transaction back when they refuse the vote (or when a fact is missing)."""
+    new, switch = rules.transition(None, value), rules.transition(rules.opposite(value), value)
+    row = tx.execute(_CAST, {
+        "id": uuid.uuid4(), "c": city_id, "t": target_type, "tid": target_id, "voter": voter_id, "value": value,
+        "new_up": new.up, "new_down": new.down, "switch_up": switch.up, "switch_down": switch.down,
+    }).one()
+    target = project = idea = None
+    if row.known:
+        target = rules.Target(
+            target_type=target_type, target_id=str(target_id), idea_id=_str(row.idea_id),
+            project_id=_str(row.project_id), author_id=_str(row.author_id), deleted=row.deleted, hidden=row.hidden,
+        )
+    if row.status is not None:
+        project = rules.Project(status=row.status, allow_down_votes=row.allow_down_votes, method=row.method)
+    if row.idea_known:
+        idea = rules.Target(
+            target_type="idea", target_id=_str(row.idea_id), idea_id=_str(row.idea_id),
+            project_id=_str(row.idea_project_id), author_id=_str(row.idea_author_id),
+            deleted=row.idea_deleted, hidden=row.idea_hidden,
+        )
+    if row.vote_id is None:  # the same value was there already (the conflicting row is now locked by us)
+        same = tx.execute(_UNCHANGED, {"c": city_id, "voter": voter_id, "t": target_type, "tid": target_id}).one()
+        outcome = Outcome(str(same.id), value, value, rules.NOTHING, same.up_votes, same.down_votes, same.version)
+    else:
+        change = new if row.inserted else switch
+        outcome = Outcome(str(row.vote_id), value, None if row.inserted else rules.opposite(value), change,
+                          row.up_votes, row.down_votes, row.version)
+    return Cast(target, project, idea, outcome)
+
+
+def _str(value) -> str | None:
+    return str(value) if value is not None else None
 
 
 def withdraw(tx, city_id, voter_id, target_type, target_id) -> Outcome:

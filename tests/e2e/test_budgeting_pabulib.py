@@ -137,7 +137,7 @@ def test_bad_files_are_refused_with_the_line_and_nothing_is_imported(api, city, 
     assert error["code"] == "VALIDATION_FAILED" and error["details"]
     if line is not None:
         # (error details cross the RPC boundary as strings: nameko's exception serialisation)
-        assert str(error["details"][0]["line"]) == str(line) and f"line {line}" in error["message"]
+        assert error["details"][0]["line"] == line and f"line {line}" in error["message"]
     assert api.get(base(city, pid) + "/budget").status_code == 404  # no budget, no items, no ballots
 
 

@@ -113,3 +113,14 @@ def test_production_refuses_development_secrets():
     s = Settings.from_env({"AGORA_ENV": "production", "JWT_SECRET": "x" * 32, "PLATFORM_ADMIN_KEY": "k" * 20})
     assert s.production and s.jwt_secret != DEV_JWT_SECRET
     assert Settings.from_env({"SMTP_TLS": "true", "WEBHOOK_ALLOW_PRIVATE": "1"}).smtp_tls
+
+
+def test_domain_errors_cross_rpc_with_their_type_and_typed_details():
+    from nameko.exceptions import deserialize, serialize
+
+    sent = ValidationFailed("The file is not valid.", [{"field": "body", "issue": "truncated", "line": 20}])
+    received = deserialize(serialize(sent))
+    assert type(received) is ValidationFailed
+    assert received.details == [{"field": "body", "issue": "truncated", "line": 20}]
+    assert received.to_dict() == {"code": "VALIDATION_FAILED", "message": "The file is not valid.",
+                                  "details": [{"field": "body", "issue": "truncated", "line": 20}]}
