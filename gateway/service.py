@@ -137,7 +137,7 @@ class GatewayService:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        claims = auth.verify_token(token.strip(), settings().jwt_secret)
+        claims = auth.verify_token_cached(token.strip(), settings().jwt_secret)
         return {"user_id": claims["sub"], "city_id": claims["city"], "role": claims["role"]}
 
     def _city(self, slug: str) -> dict:

@@ -71,6 +71,26 @@ def verify_token(token: str, secret: str) -> dict:
     return claims
 
 
+_verified: dict[tuple[str, str], dict] = {}
+VERIFIED_CACHE_SIZE = 50_000
+
+
+def verify_token_cached(token: str, secret: str) -> dict:
+    """`verify_token`, remembering tokens already verified (a client sends the same token with every
+    request): a remembered token is only checked for expiry again, as `verify_token` would."""
+    key = (secret, token)
+    claims = _verified.get(key)
+    if claims is None:
+        claims = verify_token(token, secret)
+        if len(_verified) >= VERIFIED_CACHE_SIZE:
+            _verified.clear()
+        _verified[key] = claims
+    elif claims["exp"] <= time.time():  # PyJWT's test (no leeway)
+        _verified.pop(key, None)
+        raise Unauthorized("The token has expired.")
+    return claims
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

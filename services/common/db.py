@@ -114,9 +114,14 @@ class Tx:
         self.session = session
         self.schema = schema
         self.emitted: list = []
+        self._connection = None
 
-    def execute(self, *args, **kwargs):
-        return self.session.execute(*args, **kwargs)
+    def execute(self, statement, parameters=None, **kwargs):
+        """Run a Core statement on the transaction's connection (the session's own, so statements run
+        through `tx.session` share the transaction), without the ORM's per-statement work."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection.execute(statement, parameters, **kwargs)
 
     def emit(self, type_: str, *, city_id=None, actor_id=None, data: dict):
         """Record an event in the outbox; it is published only if this transaction commits."""
@@ -124,13 +129,13 @@ class Tx:
         from services.common.events import new_event
 
         envelope = new_event(type_, city_id=city_id, actor_id=actor_id, data=data)
-        outbox.add(self.session, self.schema, envelope)
+        outbox.add(self, self.schema, envelope)
         self.emitted.append(envelope)
         return envelope
 
     def first_time(self, event_id, consumer: str) -> bool:
         """Record that `consumer` applied `event_id`; False when it already had."""
-        row = self.session.execute(
+        row = self.execute(
             text(
                 f'INSERT INTO "{self.schema}".processed_events (consumer, event_id) VALUES (:c, :e) '
                 "ON CONFLICT DO NOTHING RETURNING 1"

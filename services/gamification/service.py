@@ -45,8 +45,7 @@ class GamificationService:
 
     def _vote(self, tx, event, kind: str):
         city_id, data = _city(event), validate(schemas.VoteEvent, event.data)
-        rules = store.rules_of(tx, city_id)
-        store.lock_users(tx, city_id, [data.author_id, data.voter_id])
+        rules = store.lock_users_and_rules(tx, city_id, [data.author_id, data.voter_id])
         key = f"vote:{data.vote_id}"
         row = store.subject_row(tx, city_id, key)
         before = None if row is None else votes.VoteState(row.version, row.value, row.active, row.anchor_at)
@@ -95,8 +94,7 @@ class GamificationService:
                    "ballot_submitted", None, event.occurred_at, participated=True)
 
     def _earn(self, tx, event, city_id, key, user_id, rule, target, at, participated=False):
-        rules = store.rules_of(tx, city_id)
-        store.lock_users(tx, city_id, [user_id])
+        rules = store.lock_users_and_rules(tx, city_id, [user_id])
         store.put_subject(
             tx, city_id, key, replace=False, user_id=user_id, kind=rule, reason=rule,
             points=rules["points"][rule], active=True, anchor_at=at,
@@ -152,7 +150,6 @@ class GamificationService:
         booked = store.settle(tx, city_id, keys, event.event_id, rules)
         touched = {}
         for entry in booked:
-            store.ensure_user(tx, city_id, entry["user_id"])
             tx.emit("gamification.points_awarded", city_id=city_id, actor_id=entry["user_id"], data={
                 "user_id": entry["user_id"], "points": entry["points"], "total": entry["total"],
                 "reason": entry["reason"], "source_event_id": event.event_id,
@@ -163,7 +160,7 @@ class GamificationService:
                 tx.emit("gamification.badge_earned", city_id=city_id, actor_id=user_id,
                         data={"user_id": user_id, "badge": badge, "level": level})
         for user_id, total in touched.items():
-            level = store.raise_level(tx, city_id, user_id, total, rules)
+            level = store.ensure_user_at_level(tx, city_id, user_id, total, rules)
             if level:
                 tx.emit("gamification.level_up", city_id=city_id, actor_id=user_id,
                         data={"user_id": user_id, "level": level, "total": total})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, case, func, or_, select, text, tuple_
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.gamification import badges as badge_logic
@@ -56,6 +56,20 @@ def lock_users(tx, city_id, user_ids) -> None:
         tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": keys[0]})
     elif keys:
         tx.execute(_LOCK, {"keys": keys})
+
+
+_LOCK_AND_RULES = text(
+    "SELECT (SELECT overrides FROM gamification.city_rules WHERE city_id = :c) AS overrides "
+    "FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS locked "
+    "      FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n)) AS l"
+)
+
+
+def lock_users_and_rules(tx, city_id, user_ids) -> dict:
+    """`lock_users`, then `rules_of` (read once the locks are held), in one statement."""
+    keys = [f"gam:{city_id}:{u}" for u in sorted({str(u) for u in user_ids if u is not None})]
+    row = tx.execute(_LOCK_AND_RULES, {"c": city_id, "keys": keys}).one()
+    return rule_book.effective(row.overrides)
 
 
 # -- subjects ----------------------------------------------------------------------------------------
@@ -211,33 +225,40 @@ def record_activity(tx, city_id, user_id, at: datetime) -> bool:
     return row is not None
 
 
+# What the badges of one user count, in one statement: subjects that count by kind, up votes on
+# comments, distinct ideas accepted or implemented, the days of participation and the levels held.
+_BADGE_FACTS = text(
+    """
+    SELECT
+        (SELECT COALESCE(jsonb_object_agg(kind, n), '{}'::jsonb) FROM (
+            SELECT kind, count(*) AS n FROM gamification.subjects
+            WHERE city_id = :c AND user_id = :u AND counts GROUP BY kind) k) AS kinds,
+        (SELECT count(*) FROM gamification.subjects
+            WHERE city_id = :c AND user_id = :u AND counts AND kind = 'vote' AND target_type = 'comment'
+        ) AS comment_upvotes,
+        (SELECT count(DISTINCT target_id) FROM gamification.subjects
+            WHERE city_id = :c AND user_id = :u AND counts AND kind IN ('idea_accepted', 'idea_implemented')
+        ) AS accepted,
+        (SELECT COALESCE(array_agg(day), '{}') FROM gamification.activity_days
+            WHERE city_id = :c AND user_id = :u) AS days,
+        (SELECT COALESCE(jsonb_object_agg(badge, level), '{}'::jsonb) FROM (
+            SELECT badge, max(level) AS level FROM gamification.badges
+            WHERE city_id = :c AND user_id = :u GROUP BY badge) h) AS held
+    """
+)
+
+
 def check_badges(tx, city_id, user_id, rules: dict) -> list[tuple[str, int]]:
     """Store and return the badge levels the user has newly reached."""
-    kinds = dict(tx.execute(
-        select(subjects.c.kind, func.count())
-        .where(subjects.c.city_id == city_id, subjects.c.user_id == user_id, subjects.c.counts)
-        .group_by(subjects.c.kind)
-    ).all())
-    comment_upvotes, accepted = tx.execute(
-        select(
-            func.count().filter(and_(subjects.c.kind == "vote", subjects.c.target_type == "comment")),
-            func.count(func.distinct(case(
-                (subjects.c.kind.in_(("idea_accepted", "idea_implemented")), subjects.c.target_id)))),
-        ).where(subjects.c.city_id == city_id, subjects.c.user_id == user_id, subjects.c.counts)
-    ).one()
-    days = tx.execute(
-        select(activity_days.c.day).where(activity_days.c.city_id == city_id, activity_days.c.user_id == user_id)
-    ).scalars().all()
+    facts = tx.execute(_BADGE_FACTS, {"c": city_id, "u": user_id}).one()
+    kinds = facts.kinds
     counts = badge_logic.badge_counts(
         ideas_posted=kinds.get("idea_posted", 0), upvotes_received=kinds.get("vote", 0),
-        comment_upvotes=comment_upvotes, ideas_accepted=accepted, streak=badge_logic.longest_streak(days),
+        comment_upvotes=facts.comment_upvotes, ideas_accepted=facts.accepted,
+        streak=badge_logic.longest_streak(facts.days),
     )
-    held = dict(tx.execute(
-        select(badges.c.badge, func.max(badges.c.level))
-        .where(badges.c.city_id == city_id, badges.c.user_id == user_id).group_by(badges.c.badge)
-    ).all())
     earned = []
-    for badge, level in badge_logic.new_levels(counts, rules["badges"], held):
+    for badge, level in badge_logic.new_levels(counts, rules["badges"], facts.held):
         inserted = tx.execute(
             pg_insert(badges).values(city_id=city_id, user_id=user_id, badge=badge, level=level)
             .on_conflict_do_nothing().returning(badges.c.level)
@@ -245,6 +266,23 @@ def check_badges(tx, city_id, user_id, rules: dict) -> list[tuple[str, int]]:
         if inserted:
             earned.append((badge, level))
     return earned
+
+
+_ENSURE_AND_RAISE = text(
+    """
+    INSERT INTO gamification.users AS u (city_id, user_id, level) VALUES (:c, :u, :level)
+    ON CONFLICT (city_id, user_id) DO UPDATE SET level = EXCLUDED.level WHERE u.level < EXCLUDED.level
+    RETURNING level
+    """
+)
+
+
+def ensure_user_at_level(tx, city_id, user_id, total: int | None, rules: dict) -> int | None:
+    """`ensure_user` and `raise_level` in one statement: the user's row exists, and its level is raised
+    when `total` reaches one above the highest so far; returns the new level, else None."""
+    level = badge_logic.level_for(total, rules["levels"]) if total is not None else 0
+    row = tx.execute(_ENSURE_AND_RAISE, {"c": city_id, "u": user_id, "level": level}).first()
+    return row.level if row is not None and level > 0 else None
 
 
 def raise_level(tx, city_id, user_id, total: int, rules: dict) -> int | None:

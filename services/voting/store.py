@@ -3,9 +3,12 @@
 - One vote per (city, voter, target) is a unique constraint; a PUT is one INSERT ... ON CONFLICT DO
   UPDATE that changes the row only when the value differs, so concurrent PUTs of one user leave one
   vote and each real change is seen by exactly one transaction.
-- A target's totals are one row changed with `UPDATE ... SET up_votes = up_votes + :d ... RETURNING`
-  in the vote's transaction: the row lock serialises concurrent voters (no lost update) and the
-  returned totals and version are those this change produced.
+- A target's totals are one row changed with `up_votes = up_votes + :d ... RETURNING` in the vote's
+  transaction: the row lock serialises concurrent voters (no lost update) and the returned totals and
+  version are those this change produced.
+- Casting a vote is one statement (`_CAST`): it reads the facts the rules need and writes the vote and
+  the totals; the service checks the facts and rolls back when the rules refuse. With the outbox row,
+  a vote is one transaction of two statements (three when the vote changed nothing).
 """
 from __future__ import annotations
 

@@ -124,3 +124,16 @@ def test_domain_errors_cross_rpc_with_their_type_and_typed_details():
     assert received.details == [{"field": "body", "issue": "truncated", "line": 20}]
     assert received.to_dict() == {"code": "VALIDATION_FAILED", "message": "The file is not valid.",
                                   "details": [{"field": "body", "issue": "truncated", "line": 20}]}
+
+
+def test_a_remembered_token_is_still_refused_once_expired(monkeypatch):
+    token = auth.issue_token(user_id=uuid.uuid4(), city_id=uuid.uuid4(), city_slug="x", role="citizen",
+                             secret=SECRET, ttl=60)
+    first = auth.verify_token_cached(token, SECRET)
+    assert auth.verify_token_cached(token, SECRET) == first
+    with pytest.raises(Unauthorized):
+        auth.verify_token_cached(token, "other-secret")
+    later = time.time() + 61
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(Unauthorized):
+        auth.verify_token_cached(token, SECRET)
