@@ -9,7 +9,9 @@ largest `MAX_GROUP_OUTCOMES` groups also the outcome the same rule gives on that
 alone with the whole budget: what that group would have funded (`selected`/`spent`; null for the
 smaller groups). Age groups and genders are always few; districts can be many (an imported file may
 list 1,500 district combinations), and each outcome is a full run of the rule, so the count is bounded.
-Results are cached by the service anyway.
+Groups of fewer than `MIN_GROUP_VOTERS` voters get no outcome either: what a handful of people chose
+says little, could single them out, and the completed MES of a tiny group against a whole city's
+budget needs very many budget increments. Results are cached by the service anyway.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from services.common import demographics
 RULES = {"greedy": rules.greedy, "mes": rules.mes, "mes-raw": rules.mes_raw, "phragmen": rules.phragmen}
 UNKNOWN = demographics.UNKNOWN
 MAX_GROUP_OUTCOMES = 20
+MIN_GROUP_VOTERS = 30
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,18 @@ def outcome(rule: str, items: list[Item], total, ballots: list) -> dict:
 
 
 def by_group(rule: str, items: list[Item], total, ballots: list, groups: list[str], dimension: str,
-             max_outcomes: int = MAX_GROUP_OUTCOMES) -> dict:
+             max_outcomes: int = MAX_GROUP_OUTCOMES, min_voters: int = MIN_GROUP_VOTERS) -> dict:
     """The overall outcome plus `{by, groups: [{group, voters, selected, spent, items: [{item_id, votes}]}]}`;
-    groups sorted by name, `unknown` last; `selected`/`spent` only for the `max_outcomes` largest groups."""
+    groups sorted by name, `unknown` last; `selected`/`spent` only for the `max_outcomes` largest groups
+    of at least `min_voters` voters."""
     answer = outcome(rule, items, total, ballots)
     members: dict[str, list] = {}
     for ballot, group in zip(ballots, groups):
         members.setdefault(group or UNKNOWN, []).append(ballot)
     keys = [i.key for i in items]
     counts = rules.votes_by_group(ballots, [g or UNKNOWN for g in groups], keys)
-    largest = set(sorted(members, key=lambda g: (-len(members[g]), g))[:max_outcomes])
+    sizable = [g for g in members if len(members[g]) >= min_voters]
+    largest = set(sorted(sizable, key=lambda g: (-len(members[g]), g))[:max_outcomes])
     out = []
     for group in sorted(members, key=lambda g: (g == UNKNOWN, g)):
         part = outcome(rule, items, total, members[group]) if group in largest else {"selected": None, "spent": None}

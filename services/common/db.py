@@ -45,7 +45,8 @@ def engine(url: str | None = None, pool_size: int = 20) -> Engine:
         if url not in _engines:
             make_green()
             eng = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                # a small overflow: several processes share the server's max_connections
+                url, pool_size=pool_size, max_overflow=5, pool_recycle=1800,
                 # fail fast when the server is away, and notice a peer that vanished without a word
                 connect_args=CONNECT_ARGS,
             )

@@ -105,9 +105,8 @@ def test_a_budget_from_collecting_to_published_results(api, city, bus):
     groups = {g["group"]: g for g in split["groups"]}
     assert split["by"] == "gender" and set(groups) == {"female", "male"}
     assert {i["item_id"]: i["votes"] for i in groups["female"]["items"]} == {benches: 1, trees: 2, playground: 1}
-    # each group's own outcome with the whole budget: a tie between trees and playground, then benches fit
-    assert groups["male"]["voters"] == 2 and groups["male"]["selected"][0] in (trees, playground)
-    assert groups["male"]["spent"] <= 1000 and groups["female"]["selected"] == [trees, benches]
+    # groups this small get their counts, but no outcome of their own (see services/budgeting/tally.py)
+    assert groups["male"]["voters"] == 2 and groups["male"]["selected"] is None and groups["female"]["spent"] is None
     ages = results(api, city, pid, by="age_group").json()
     assert sum(g["voters"] for g in ages["groups"]) == 4 and "65+" in {g["group"] for g in ages["groups"]}
 

@@ -78,6 +78,9 @@ def test_cumulative_import_keeps_points_and_demographics(api, city):
         got = {i["item_id"]: i["votes"] for i in groups[sex]["items"]}
         assert {pb: got[item] for pb, item in mapping["items"].items()} == counts
         assert groups[sex]["voters"] == sexes.count(sex)
+        # each sizable group also gets what the rule funds with its ballots alone
+        own = rules.mes(election.costs(), election.budget, [b for b, s in zip(election.ballots(), sexes) if s == sex])
+        assert [mapping["items"][k] for k in own.selected] == groups[sex]["selected"]
     ages = results(api, city, pid, by="age_group").json()
     assert sum(g["voters"] for g in ages["groups"]) == len(election.votes)
     # an age of 0 in the file stands for "not given"

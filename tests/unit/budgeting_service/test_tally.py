@@ -28,13 +28,22 @@ def test_points_are_summed_for_cumulative_ballots():
 
 
 def test_groups_get_counts_and_their_own_outcome():
-    out = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender")
+    out = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender", min_voters=1)
     groups = {g["group"]: g for g in out["groups"]}
     assert [g["group"] for g in out["groups"]] == ["x", "y", "unknown"]
     assert groups["unknown"]["selected"] == ["id-c", "id-a"] and groups["x"]["voters"] == 2
     assert {i["item_id"]: i["votes"] for i in groups["x"]["items"]} == {"id-a": 1, "id-b": 2, "id-c": 0}
-    few = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender", max_outcomes=1)
+    few = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender", max_outcomes=1,
+                         min_voters=1)
     assert [g["selected"] is None for g in few["groups"]] == [False, True, True]
+
+
+def test_small_groups_get_counts_but_no_outcome():
+    out = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender", min_voters=2)
+    assert [(g["group"], g["selected"] is None) for g in out["groups"]] == [("x", False), ("y", True), ("unknown", True)]
+    assert sum(i["votes"] for i in out["groups"][1]["items"]) > 0
+    default = tally.by_group("greedy", ITEMS, 1000, BALLOTS, ["x", "x", None, "y"], "gender")
+    assert all(g["selected"] is None for g in default["groups"])  # all below MIN_GROUP_VOTERS
 
 
 def test_stored_rows_become_ballots_by_key():
