@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/bench_analytics.py [--quick]
 Writes bench/results/analytics.json and prints a table. Bounded to a few minutes on 2 cores.
 
-Quality. Each labelled corpus in /work/shared/data/ideas/ is clustered by our topics pipeline
+Quality. Each labelled corpus in ../shared/data/ideas/ is clustered by our topics pipeline
 (services.analytics.topics) and scored with NMI and ARI against its labels, next to a baseline
 measured in the same run: scikit-learn TF-IDF (sublinear tf, the corpus language's stopwords) +
 k-means with k = number of labels. Ours is reported twice: with the k it picks itself, and at the
@@ -53,7 +53,7 @@ from services.analytics import text as textmod  # noqa: E402
 from services.analytics import topics as topicsmod  # noqa: E402
 from services.analytics.similarity import SimilarityIndex  # noqa: E402
 
-DATA = Path(os.environ.get("AGORA_IDEAS_DATA", "/work/shared/data/ideas"))
+DATA = Path(os.environ.get("AGORA_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")) / "ideas"
 RESULTS = ROOT / "bench" / "results" / "analytics.json"
 SEEDS = (0, 1, 2)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import multiprocessing
 import platform
 import queue
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.budgeting import pabulib, rules
 
-DATA = Path("/work/shared/data/pb")
+DATA = Path(os.environ.get("AGORA_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")) / "pb"
 OUT = ROOT / "bench" / "results" / "budgeting.json"
 DEFAULT_FILES = ["Poland_Wieliczka_2023_Green_Budget.pb", "Poland_Wroclaw_2017.pb", "Hungary_Budapest_2024.pb"]
 

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform as host
-import statistics
 import sys
 import time
 import uuid

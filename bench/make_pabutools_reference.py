@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from importlib.metadata import version
@@ -43,7 +44,7 @@ from pabutools.tiebreaking import lexico_tie_breaking
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_DATA = Path("/work/shared/data/pb")
+DEFAULT_DATA = Path(os.environ.get("AGORA_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")) / "pb"
 DEFAULT_OUT = ROOT / "tests" / "unit" / "budgeting" / "pabutools_reference.json"
 RULE_NAMES = ("greedy", "mes_raw", "phragmen", "mes")
 

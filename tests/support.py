@@ -16,6 +16,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
+# Real public data (pabulib files, labelled idea texts): ../shared/data beside the repository.
+SHARED_DATA = Path(os.environ.get("AGORA_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BASE_AMQP = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 BASE_DB = os.environ.get("DATABASE_URL", "postgresql://root@127.0.0.1:5432/postgres")
 PLATFORM_KEY = "test-platform-key"

@@ -35,7 +35,7 @@ import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Hashable, Iterable, Sequence
+from typing import Hashable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -320,7 +320,6 @@ class TopicModel:
 
     @classmethod
     def _build(cls, ideas, *, language, seed, num_topics, k_range, min_ideas) -> "TopicModel":
-        from gensim.corpora import Dictionary
 
         items = _idea_tuples(ideas)
         texts = [body for _, body, _ in items]

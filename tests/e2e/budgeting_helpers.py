@@ -1,18 +1,14 @@
 """Helpers of the budgeting e2e tests: budgeting projects, budgets, items, and the shared pabulib files."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from support import eventually
+from support import SHARED_DATA, eventually
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def pb_dir() -> Path:
-    """The shared pabulib files: ../shared/data/pb beside the repository, or $AGORA_SHARED_DATA/pb."""
-    base = os.environ.get("AGORA_SHARED_DATA")
-    return Path(base) / "pb" if base else ROOT.parent / "shared" / "data" / "pb"
+    return SHARED_DATA / "pb"
 
 
 def pb_text(name: str) -> str:

@@ -33,7 +33,6 @@ def fields(r):
 def test_a_budget_from_collecting_to_published_results(api, city, bus):
     tap = bus.tap("budgeting")
     pid, (benches, trees, playground) = budget(api, city, ballot=APPROVAL, items=ITEMS)
-    slug = city["slug"]
     r = api.get(base(city, pid) + "/budget")
     assert r.status_code == 200 and r.json()["phase"] == "collecting" and r.json()["items_count"] == 3
     assert r.json()["ballot"] == APPROVAL and r.json()["total"] == 1000 and r.json()["currency"] == "EUR"

@@ -13,7 +13,6 @@ GDANSK = "Poland_Gdansk_2020_Stogi.pb"  # cumulative, with age and sex
 KRAKOW = "Poland_Krakow_2020_Zwierzyniec.pb"  # ordinal
 WROCLAW = "Poland_Wroclaw_2017.pb"  # the largest: 62,529 voters with age, sex and district
 
-pytestmark = pytest.mark.skipif(not (pb_dir() / TOULOUSE).exists(), reason=f"no shared pabulib files in {pb_dir()}")
 
 
 def imported(api, city, name):

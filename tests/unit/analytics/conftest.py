@@ -1,16 +1,14 @@
 import csv
-import os
-from pathlib import Path
 
 import pytest
+from support import SHARED_DATA
 
-DATA = Path(os.environ.get("AGORA_IDEAS_DATA", "/work/shared/data/ideas"))
+DATA = SHARED_DATA / "ideas"
 
 
 def _rows(name):
     path = DATA / f"{name}.csv"
-    if not path.exists():
-        pytest.skip(f"shared corpus {name} not available")
+    assert path.exists(), f"shared corpus missing: {path} (set AGORA_SHARED_DATA)"
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 
-import pytest
 
 from services.budgeting import pabulib
+from support import SHARED_DATA
 
-DATA_DIR = Path(os.environ.get("AGORA_PB_DATA", "/work/shared/data/pb"))
+DATA_DIR = SHARED_DATA / "pb"
 REFERENCE = Path(__file__).with_name("pabutools_reference.json")
-PB_FILES = sorted(p.name for p in DATA_DIR.glob("*.pb")) if DATA_DIR.is_dir() else []
-
-needs_data = pytest.mark.skipif(not PB_FILES, reason=f"no .pb files in {DATA_DIR}")
+PB_FILES = sorted(p.name for p in DATA_DIR.glob("*.pb"))
+# The data is part of the test setup: missing files are a failure, never a silent skip.
+assert PB_FILES, f"no .pb files in {DATA_DIR} (set AGORA_SHARED_DATA to the shared data folder)"
 
 
 @cache

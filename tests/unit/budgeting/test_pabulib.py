@@ -6,7 +6,7 @@ import pytest
 
 from services.budgeting import pabulib
 from services.budgeting.pabulib import PabulibError
-from tests.unit.budgeting.pbdata import DATA_DIR, PB_FILES, load, needs_data
+from tests.unit.budgeting.pbdata import DATA_DIR, PB_FILES, load
 
 GOOD = """META
 key;value
@@ -115,7 +115,6 @@ def test_dump_quotes_fields_that_need_it():
     assert "p1;100.25;" in text
 
 
-@needs_data
 @pytest.mark.parametrize("name", PB_FILES)
 def test_shared_files_parse_and_round_trip(name):
     e = load(name)
@@ -125,7 +124,6 @@ def test_shared_files_parse_and_round_trip(name):
     assert pabulib.parse(pabulib.dump(e)) == e
 
 
-@needs_data
 def test_shared_files_keep_demographics():
     e = load("Poland_Wroclaw_2017.pb")
     assert {"age", "sex", "voting_method", "district"} <= set(e.votes[0].extra)
