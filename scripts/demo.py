@@ -43,6 +43,39 @@ def login(email):
     return call("POST", f"/cities/{SLUG}/auth/token", json={"email": email, "password": PASSWORD})["access_token"]
 
 
+def poll(admin, citizens, rng):
+    project = call("POST", f"/cities/{SLUG}/projects", token=admin, json={
+        "title": {"en": "How do you get to work?", "nl": "Hoe ga je naar je werk?"},
+        "description": {"en": "A short poll.", "nl": "Een korte peiling."}, "method": "poll", "status": "active",
+    })
+    question = call("POST", f"/cities/{SLUG}/projects/{project['id']}/poll/questions", token=admin, json={
+        "text": {"en": "Main way to travel", "nl": "Belangrijkste vervoermiddel"}, "kind": "single",
+        "options": [{"text": {"en": e, "nl": n}} for e, n in (("Bike", "Fiets"), ("Bus", "Bus"), ("Car", "Auto"))],
+    })
+    for token in citizens:
+        option = rng.choice(question["options"])
+        call("PUT", f"/cities/{SLUG}/projects/{project['id']}/poll/response", token=token,
+             json={"answers": {question["id"]: [option["id"]]}})
+
+
+def budget(admin, citizens, rng):
+    project = call("POST", f"/cities/{SLUG}/projects", token=admin, json={
+        "title": {"en": "Neighbourhood budget 2027", "nl": "Buurtbudget 2027"},
+        "description": {"en": "Choose what we fund.", "nl": "Kies wat we financieren."},
+        "method": "budgeting", "status": "active",
+    })
+    path = f"/cities/{SLUG}/projects/{project['id']}"
+    call("PUT", path + "/budget", token=admin, json={
+        "total": 100000, "currency": "EUR", "ballot": {"type": "approval", "max_items": 3}, "phase": "collecting"})
+    items = [call("POST", path + "/budget/items", token=admin, json={"title": {"en": en, "nl": nl}, "cost": cost})["id"]
+             for en, nl, cost in (("Playground", "Speeltuin", 40000), ("Street trees", "Straatbomen", 30000),
+                                  ("Benches", "Bankjes", 10000), ("Bike racks", "Fietsenrekken", 25000),
+                                  ("Library books", "Bibliotheekboeken", 20000))]
+    call("PUT", path + "/budget", token=admin, json={"phase": "voting"})
+    for token in citizens:
+        call("POST", path + "/ballot/submit", token=token, json={"item_ids": rng.sample(items, rng.randint(1, 3))})
+
+
 def main():
     try:
         http.get(BASE.rsplit("/api/v1", 1)[0] + "/healthz", timeout=5)
@@ -87,9 +120,12 @@ def main():
             votes += 1
         call("POST", f"/cities/{SLUG}/ideas/{idea['id']}/comments", token=citizens[(idea_index + 3) % 12],
              json={"body": "Good idea, and it should reach every district."})
+    call("POST", f"/cities/{SLUG}/ideas/{ideas[0]['id']}/status", token=admin, json={"status": "under_review"})
     call("POST", f"/cities/{SLUG}/ideas/{ideas[0]['id']}/status", token=admin,
          json={"status": "accepted", "feedback": {"en": "Planned for next year.", "nl": "Gepland voor volgend jaar."}})
-    print(f"Demo city ready: {len(citizens)} citizens, {len(ideas)} ideas, {votes} votes.")
+    poll(admin, citizens, rng)
+    budget(admin, citizens, rng)
+    print(f"Demo city ready: {len(citizens)} citizens, {len(ideas)} ideas, {votes} votes, a poll and a budget.")
     print(f"  curl {BASE}/cities/{SLUG}/projects/{project['id']}/ideas?sort=popular")
     print(f"  curl {BASE}/cities/{SLUG}/leaderboard")
     print(f"Log in as admin@demo.example.org / {PASSWORD} (or citizen0..11@demo.example.org).")
