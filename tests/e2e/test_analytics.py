@@ -91,11 +91,10 @@ def test_ideas_of_citizens_show_up_in_topics(consultation):
         assert t["label"] and t["keywords"] and t["size"] == len(t["idea_ids"])
     everyone = {i["id"] for i in c["bikes"] + c["parks"]}
     assert {i for t in topics["topics"] for i in t["idea_ids"]} == everyone
-    # The cycling ideas share a topic of their own; no green idea lands in it.
-    bike_topics = [_topic_of(topics, i["id"]) for i in c["bikes"]]
-    park_topics = [_topic_of(topics, i["id"]) for i in c["parks"]]
-    main_bike = max(set(bike_topics), key=bike_topics.count)
-    assert bike_topics.count(main_bike) >= 6 and main_bike not in park_topics
+    # Cycling ideas and green ideas never share a topic (the model may split either theme in two).
+    bike_topics = {_topic_of(topics, i["id"]) for i in c["bikes"]}
+    park_topics = {_topic_of(topics, i["id"]) for i in c["parks"]}
+    assert not bike_topics & park_topics and len(bike_topics) <= 2 and len(park_topics) <= 2
 
     # An idea posted now gets a topic from the current model as it arrives, without a rebuild.
     late = _post(c["api"], c["city"], c["project"], c["young"][1], "Bike lane on the bridge",
@@ -103,7 +102,7 @@ def test_ideas_of_citizens_show_up_in_topics(consultation):
     after = eventually(lambda: (a := _topics(c["api"], c["city"], c["project"])) and _topic_of(a, late["id"]) is not None
                        and a, timeout=10)
     assert after["model_version"] == topics["model_version"]
-    assert _topic_of(after, late["id"]) == main_bike
+    assert _topic_of(after, late["id"]) in bike_topics
 
 
 def test_similar_ideas_for_an_idea_and_for_a_draft(consultation):
@@ -141,7 +140,9 @@ def test_heatmap_shows_which_groups_care_about_what(consultation):
     c = consultation
     api, slug, pid = c["api"], c["slug"], c["project"]["id"]
     topics = _topics(api, c["city"], c["project"])
-    bike_topic = _topic_of(topics, c["bikes"][0]["id"])
+    bike_topics = {_topic_of(topics, i["id"]) for i in c["bikes"]}
+    park_topics = [_topic_of(topics, i["id"]) for i in c["parks"]]
+    park_topic = max(set(park_topics), key=park_topics.count)
     r = api.get(f"/cities/{slug}/projects/{pid}/heatmap", params={"dimension": "age_group"},
                 token=c["city"]["admin_token"])
     assert r.status_code == 200, r.text
@@ -151,9 +152,11 @@ def test_heatmap_shows_which_groups_care_about_what(consultation):
     for cell in hm["cells"]:
         assert set(cell) == {"topic_id", "group", "count", "expected", "lift", "p_value"}
         assert 0 <= cell["p_value"] <= 1
-    young = cells[(bike_topic, "under_25")]
-    assert young["count"] >= 6 and young["lift"] > 1.3 and young["p_value"] < 0.05
-    assert cells[(bike_topic, "65+")]["lift"] < 0.7
+    # older people wrote the green ideas, young people the cycling ones
+    older = cells[(park_topic, "65+")]
+    assert older["count"] >= 6 and older["lift"] > 1.3 and older["p_value"] < 0.05
+    assert cells[(park_topic, "under_25")]["lift"] < 0.7
+    assert all(cells[(t, "under_25")]["lift"] > 1.3 for t in bike_topics)
     assert hm["p_value"] < 0.05 and hm["chi2"] > 0 and hm["n"] == sum(x["count"] for x in hm["cells"])
     by_gender = api.get(f"/cities/{slug}/projects/{pid}/heatmap", params={"dimension": "gender"},
                         token=c["city"]["admin_token"]).json()
