@@ -4,24 +4,33 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import eventlet
 from eventlet import tpool
-from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
-from services.budgeting import interchange, pabulib, process, readmodels, schemas, store, tally
+from services.budgeting import (
+    interchange,
+    pabulib,
+    process,
+    readmodels,
+    schemas,
+    store,
+    tally,
+)
 from services.budgeting.models import metadata
-from services.common import auth, logs, pagination
+from services.common import auth, logs, pagination, peers
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
 from services.common.errors import (
-    AgoraError, Conflict, NotFound, Unauthorized, Unavailable, ValidationFailed, validate,
+    AgoraError,
+    Conflict,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    validate,
 )
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
 
-# Answer well within the gateway's own RPC timeout when another service is slow.
-PEER_TIMEOUT_SECONDS = 3.0
 ACCEPTED_IDEA_STATUSES = ("accepted", "implemented")
 DEFAULT_CURRENCY = "EUR"
 
@@ -390,19 +399,7 @@ class BudgetingService:
             raise Conflict(f"This is a {project.method} project; budgets belong to budgeting projects.")
 
     def _ask(self, proxy, service: str, method: str, *args):
-        """Call another service; Unavailable when it is down, slow or lacks the method."""
-        try:
-            with eventlet.Timeout(PEER_TIMEOUT_SECONDS):
-                return getattr(proxy, method).call_async(*args).result()
-        except AgoraError:
-            raise
-        except eventlet.Timeout:
-            raise Unavailable(f"The {service} service did not answer in time.") from None
-        except UnknownService:
-            raise Unavailable(f"The {service} service is not available.") from None
-        except RemoteError as exc:
-            logs.get().warning("peer_call_failed", service=service, method=method, exc_type=exc.exc_type)
-            raise Unavailable(f"The {service} service could not answer.", [{"exc_type": exc.exc_type}]) from None
+        return peers.ask(proxy, service, method, *args)
 
     # -- read models from events -------------------------------------------------------------------
     @on_event("ideas", "project_created")
