@@ -6,11 +6,12 @@ Read models (kept from other services' events, never read from their tables): pr
 `ideas.*`, demographics from `accounts.*`.
 """
 from sqlalchemy import (
-    ARRAY, BigInteger, CheckConstraint, Column, DateTime, Index, Integer, Numeric, Table, Text,
+    ARRAY, BigInteger, CheckConstraint, Column, DateTime, Index, Numeric, Table, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from services.common.profiles import profiles_table
 from services.common.tables import service_metadata
 
 metadata = service_metadata("budgeting")
@@ -28,16 +29,7 @@ projects = Table(
 )
 
 # Demographics of users, for results by group; last writer wins by `state_at`.
-profiles = Table(
-    "profiles",
-    metadata,
-    Column("city_id", UUID(as_uuid=True), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), primary_key=True),
-    Column("birth_year", Integer),
-    Column("gender", Text),
-    Column("district", Text),
-    Column("state_at", DateTime(timezone=True), nullable=False),
-)
+profiles = profiles_table(metadata)
 
 # -- budgets -------------------------------------------------------------------------------------
 # One budget per budgeting project. `version` grows with every change that can change results

@@ -5,12 +5,14 @@ by its time (`occurred_at`, or the time an RPC answer was read), so an old fact 
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.budgeting.models import profiles, projects
+from services.common import profiles as demographic_profiles
 
 
 def upsert_project(tx, city_id, project_id, *, status: str, method: str | None, at: datetime) -> None:
@@ -29,23 +31,5 @@ def get_project(session, city_id, project_id):
     ).first()
 
 
-def upsert_profile(tx, city_id, user_id, *, birth_year, gender, district, at: datetime) -> None:
-    stmt = insert(profiles).values(city_id=city_id, user_id=user_id, birth_year=birth_year, gender=gender,
-                                   district=district, state_at=at)
-    old, new = profiles.c, stmt.excluded
-    tx.execute(stmt.on_conflict_do_update(
-        index_elements=[old.city_id, old.user_id],
-        set_={"birth_year": new.birth_year, "gender": new.gender, "district": new.district,
-              "state_at": new.state_at},
-        where=old.state_at < new.state_at,
-    ))
-
-
-def get_profiles(session, city_id, user_ids) -> dict[str, dict]:
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(profiles).where(profiles.c.city_id == city_id, profiles.c.user_id.in_(ids))
-    ).all()
-    return {str(r.user_id): {"birth_year": r.birth_year, "gender": r.gender, "district": r.district} for r in rows}
+upsert_profile = functools.partial(demographic_profiles.upsert_profile, profiles)
+get_profiles = functools.partial(demographic_profiles.get_profiles, profiles)

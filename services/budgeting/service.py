@@ -8,25 +8,14 @@ from eventlet import tpool
 from nameko.rpc import RpcProxy
 
 from services.budgeting import (
-    interchange,
-    pabulib,
-    process,
-    readmodels,
-    schemas,
-    store,
-    tally,
+    interchange, pabulib, process, readmodels, schemas, store, tally,
 )
 from services.budgeting.models import metadata
 from services.common import auth, logs, pagination, peers
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
 from services.common.errors import (
-    AgoraError,
-    Conflict,
-    NotFound,
-    Unauthorized,
-    ValidationFailed,
-    validate,
+    AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed, validate,
 )
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay

@@ -10,6 +10,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from services.common.profiles import profiles_table
 from services.common.tables import service_metadata
 
 metadata = service_metadata("voting")
@@ -47,16 +48,7 @@ projects = Table(
 )
 
 # Demographics of users, for poll results; last writer wins by `state_at`.
-profiles = Table(
-    "profiles",
-    metadata,
-    Column("city_id", UUID(as_uuid=True), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), primary_key=True),
-    Column("birth_year", Integer),
-    Column("gender", Text),
-    Column("district", Text),
-    Column("state_at", DateTime(timezone=True), nullable=False),
-)
+profiles = profiles_table(metadata)
 
 # -- votes ---------------------------------------------------------------------------------------
 votes = Table(

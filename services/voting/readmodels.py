@@ -8,11 +8,13 @@ Events arrive in any order and possibly twice, so every write here converges:
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.common import profiles as demographic_profiles
 from services.voting.models import profiles, projects, targets
 from services.voting.rules import Project, Target
 
@@ -92,27 +94,5 @@ def get_project(session, city_id, project_id) -> Project | None:
 
 
 # -- demographics ----------------------------------------------------------------------------------
-def upsert_profile(tx, city_id, user_id, *, birth_year, gender, district, at: datetime) -> None:
-    stmt = insert(profiles).values(
-        city_id=city_id, user_id=user_id, birth_year=birth_year, gender=gender, district=district, state_at=at,
-    )
-    old, new = profiles.c, stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[old.city_id, old.user_id],
-        set_={"birth_year": new.birth_year, "gender": new.gender, "district": new.district,
-              "state_at": new.state_at},
-        where=old.state_at < new.state_at,
-    )
-    tx.execute(stmt)
-
-
-def get_profiles(session, city_id, user_ids) -> dict[str, dict]:
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(profiles).where(profiles.c.city_id == city_id, profiles.c.user_id.in_(ids))
-    ).all()
-    return {
-        str(r.user_id): {"birth_year": r.birth_year, "gender": r.gender, "district": r.district} for r in rows
-    }
+upsert_profile = functools.partial(demographic_profiles.upsert_profile, profiles)
+get_profiles = functools.partial(demographic_profiles.get_profiles, profiles)

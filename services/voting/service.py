@@ -10,13 +10,7 @@ from services.common import auth, pagination, peers
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
 from services.common.errors import (
-    AgoraError,
-    Conflict,
-    NotFound,
-    Unauthorized,
-    Unavailable,
-    ValidationFailed,
-    validate,
+    AgoraError, Conflict, NotFound, Unauthorized, Unavailable, ValidationFailed, validate,
 )
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
