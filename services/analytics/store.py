@@ -250,18 +250,26 @@ def topic_lock(tx, project_id, shared: bool) -> None:
     tx.execute(text(f"SELECT {fn}(hashtextextended(:k, 0))"), {"k": f"analytics:assign:{project_id}"})
 
 
-def build_candidates(session) -> list:
-    """Projects (of every city) whose ideas changed since their last build, or with a refresh requested."""
+def _build_states():
+    """Each project's ideas version and visible idea count beside its model's build state."""
     p, m = projects.c, topic_models.c
     visible = (
         select(func.count()).select_from(ideas)
         .where(ideas.c.city_id == p.city_id, ideas.c.project_id == p.id, VISIBLE)
         .scalar_subquery()
     )
-    return session.execute(
+    return (
         select(p.id, p.city_id, p.ideas_version, p.refresh_requested_at, m.built_version, m.started_at,
                m.status, visible.label("visible"))
         .select_from(projects.outerjoin(topic_models, and_(m.project_id == p.id, m.city_id == p.city_id)))
+    )
+
+
+def build_candidates(session) -> list:
+    """Projects (of every city) whose ideas changed since their last build, or with a refresh requested."""
+    p, m = projects.c, topic_models.c
+    return session.execute(
+        _build_states()
         .where(or_(p.ideas_version > func.coalesce(m.built_version, 0),
                    and_(p.refresh_requested_at.is_not(None),
                         or_(m.started_at.is_(None), p.refresh_requested_at > m.started_at))))
@@ -270,17 +278,8 @@ def build_candidates(session) -> list:
 
 def build_state(session, city_id, project_id):
     """One row of `build_candidates` for one project (None when the project is unknown)."""
-    p, m = projects.c, topic_models.c
-    visible = (
-        select(func.count()).select_from(ideas)
-        .where(ideas.c.city_id == p.city_id, ideas.c.project_id == p.id, VISIBLE)
-        .scalar_subquery()
-    )
     return session.execute(
-        select(p.id, p.city_id, p.ideas_version, p.refresh_requested_at, m.built_version, m.started_at,
-               m.status, visible.label("visible"))
-        .select_from(projects.outerjoin(topic_models, and_(m.project_id == p.id, m.city_id == p.city_id)))
-        .where(p.city_id == city_id, p.id == project_id)
+        _build_states().where(projects.c.city_id == city_id, projects.c.id == project_id)
     ).first()
 
 
