@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform as host
+import re
 import statistics
 import sys
 import threading
@@ -39,6 +40,7 @@ os.environ.setdefault("AGORA_SERVICES", "accounts,ideas,voting,gamification")
 import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+import cpu  # noqa: E402
 import loadgen  # noqa: E402
 from cluster import Books, City, Proc, Scratch, minted_token, service_modules  # noqa: E402
 from support import Api, free_port  # noqa: E402
@@ -123,12 +125,35 @@ def profile(procs: list[Proc], directory: str, seconds: float) -> list:
             for p in procs]
 
 
+def batch_sizes(procs: list[Proc]) -> dict:
+    """Mean batch sizes over the run, from every process's metrics: votes per batch RPC (gateways) and
+    events per batch (the consumers)."""
+    import re as _re
+
+    totals: dict[str, list[float]] = {}
+    for p in procs:
+        url = f"{p.url}/metrics" if p.gateway else f"http://127.0.0.1:{p.ops_port}/metrics"
+        try:
+            body = requests.get(url, timeout=5).text
+        except requests.RequestException:
+            continue
+        for m in _re.finditer(r'^agora_(rpc|event)_batch_size_(sum|count)\{([^}]*)\} ([0-9.e+]+)$', body, _re.M):
+            labels = dict(_re.findall(r'(\w+)="([^"]*)"', m.group(3)))
+            key = f"{labels.get('service')}.{labels.get('method') or labels.get('handler')}"
+            pair = totals.setdefault(key, [0.0, 0.0])
+            pair[0 if m.group(2) == "sum" else 1] += float(m.group(4))
+    return {k: round(s / c, 1) for k, (s, c) in sorted(totals.items()) if c}
+
+
 def summarize(runs: list[dict]) -> dict:
     keys = ["rps", "ok_rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms"]
     out = {k: round(statistics.median(r[k] for r in runs), 2) for k in keys}
     out["non_2xx"] = sum(r["non_2xx"] for r in runs)
     out["socket_errors"] = sum(r["socket_errors"] for r in runs)
     out["requests"] = sum(r["requests"] for r in runs)
+    groups = sorted({g for r in runs for g in r.get("cpu_ms_per_request", {})})
+    out["cpu_ms_per_request"] = {g: round(statistics.median(r["cpu_ms_per_request"].get(g, 0.0) for r in runs), 3)
+                                 for g in groups}
     return out
 
 
@@ -179,15 +204,25 @@ def main() -> int:
         loadgen.run(loadgen.Load(**{**echo_load.__dict__, "duration": 3}), args.tool)
         loadgen.run(loadgen.Load(**{**vote_load.__dict__, "duration": 5}), args.tool)
         Books(scratch, city).wait_settled(timeout=120)
+        # statistics, as autovacuum keeps them on a running platform: a database minutes old plans
+        # (and keeps prepared) its statements as if its tables were empty
+        with scratch.engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
 
+        named = {p.process.pid: re.sub(r"-\d+$", "", p.log_path.stem.split("-", 1)[-1]) for p in procs}
         echo_runs, vote_runs, lags, probe_failures = [], [], [], 0
         for n in range(args.rounds):
+            meter = cpu.Meter(named).start()
             echo = loadgen.run(echo_load, args.tool)
+            echo["cpu_ms_per_request"] = meter.stop(echo["requests"])
             echo_runs.append(echo)
             probe = LagProbe(base, city, probe_idea, probe_author["id"], scratch.engine)
             probe.start()
             spies = profile(procs, args.profile, args.seconds) if args.profile and n == 0 else []
+            meter = cpu.Meter(named).start()
             votes = loadgen.run(vote_load, args.tool)
+            votes["cpu_ms_per_request"] = meter.stop(votes["requests"])
             for spy in spies:
                 spy.wait(60)
             probe.stop.set()
@@ -198,6 +233,8 @@ def main() -> int:
             print(f"round {n + 1}: echo {echo['rps']:.0f}/s p99 {echo['p99_ms']:.0f} ms | votes {votes['rps']:.0f}/s "
                   f"p50 {votes['p50_ms']:.0f} p99 {votes['p99_ms']:.0f} ms, non-2xx {votes['non_2xx']} | "
                   f"lag probes {len(probe.samples)}", flush=True)
+            print(f"  cpu ms per request: echo {echo['cpu_ms_per_request']} | votes {votes['cpu_ms_per_request']}",
+                  flush=True)
             settle_started = time.monotonic()
             Books(scratch, city).wait_settled(timeout=180)
             print(f"  settled {time.monotonic() - settle_started:.1f}s after the load", flush=True)
@@ -211,6 +248,8 @@ def main() -> int:
             events = conn.execute(text("SELECT count(*) FROM voting.outbox")).scalar()
 
         lags.sort()
+        batches = batch_sizes(procs)
+        print("mean batch sizes:", batches, flush=True)
         echo_s, vote_s = summarize(echo_runs), summarize(vote_runs)
         result = {
             "benchmark": "votes",
@@ -224,6 +263,7 @@ def main() -> int:
             "votes": {**vote_s, "runs": vote_runs},
             "ratio_votes_to_echo_rps": round(vote_s["ok_rps"] / echo_s["ok_rps"], 3) if echo_s["ok_rps"] else None,
             "event_lag_ms": {**loadgen.percentiles(lags), "probes": len(lags), "probe_failures": probe_failures},
+            "mean_batch_sizes": batches,
             "after_load": {"settled_in_s": round(drained_in, 2), "voting_events": events, **summary},
             "targets": {"votes_per_s": 1000, "p99_ms": 100, "votes_vs_echo": 1.0},
             "wall_seconds": round(time.monotonic() - started, 1),

@@ -2,17 +2,18 @@
 
 `PUT /api/v1/cities/<city>/bench-echo/<idea_id>` takes the vote's body and token, goes through everything
 the gateway does for a vote (route match, token check, city lookup, body validation, one RPC, JSON
-answer) and calls `echo.echo`, which answers at once: no database, no event. What the vote path costs
-beyond this is the voting service's own work.
+answer) and calls `echo.echo`, which answers at once: no database, no event. The echo service uses the
+platform's RPC entrypoint (nameko's, with the platform's replies), as every service does. What the vote
+path costs beyond this is the voting service's own work.
 
 Run with `nameko run bench.echo` (both services) or `nameko run bench.echo:EchoService` /
 `bench.echo:GatewayWithEcho`. Used by bench/bench_votes.py only; it is not part of the platform.
 """
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy, rpc
 
 from gateway.routing import USER, route
+from services.common.entrypoints import rpc
 from services.common.observability import Observability
 from services.voting import schemas
 
@@ -37,4 +38,4 @@ class EchoService:
 
 
 class GatewayWithEcho(_gateway.GatewayService):
-    echo = RpcProxy("echo")
+    """The gateway with the echo route (its RPC client reaches any service by name)."""

@@ -17,6 +17,7 @@ class Call:
     headers: Any
     remote_addr: str
     rpc: Callable  # rpc(service, method, *args)
+    batched: Callable | None = None  # batched(service, method, item): sent with the calls waiting alongside
     extra: dict = field(default_factory=dict)
 
     @property

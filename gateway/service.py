@@ -6,13 +6,13 @@ import hmac
 import json
 import os
 import time
+from contextlib import contextmanager
 
 import eventlet
 from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
@@ -22,11 +22,12 @@ from gateway import openapi, routes  # noqa: F401  (routes register themselves)
 from gateway.request import Call
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
 from services.common import auth, logs, metrics
-from services.common.config import Settings, settings
+from services.common.config import settings
 from services.common.errors import (
     AgoraError, BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, field_issues,
 )
 from services.common.observability import Observability
+from services.common.rpc_client import RpcClient
 
 SERVICES = ("accounts", "ideas", "voting", "gamification", "budgeting", "notifications", "analytics")
 MAX_JSON_BODY = 1 * 1024 * 1024
@@ -43,23 +44,12 @@ def error_response(exc: AgoraError, headers: dict | None = None) -> Response:
     )
 
 
-def _proxy(service: str) -> RpcProxy:
-    """An RPC proxy whose requests expire in the queue when the gateway stops waiting for them: a call
-    to a service that is down answers 503 and does not run late, unseen, when the service returns."""
-    return RpcProxy(service, expiration=float(os.environ.get("RPC_TIMEOUT", Settings.rpc_timeout)))
-
-
 class GatewayService:
     name = "gateway"
 
-    accounts = _proxy("accounts")
-    ideas = _proxy("ideas")
-    voting = _proxy("voting")
-    gamification = _proxy("gamification")
-    budgeting = _proxy("budgeting")
-    notifications = _proxy("notifications")
-    analytics = _proxy("analytics")
-
+    # Requests expire in the queue when the gateway stops waiting for them: a call to a service that
+    # is down answers 503 and does not run late, unseen, when the service returns.
+    rpc = RpcClient()
     obs = Observability()
 
     @http("GET,POST,PUT,PATCH,DELETE", "/api/v1/<path:path>")
@@ -124,6 +114,7 @@ class GatewayService:
             headers=request.headers,
             remote_addr=_client_address(request),
             rpc=functools.partial(self._rpc, timeout=route.extra.get("rpc_timeout")),
+            batched=functools.partial(self._batched, timeout=route.extra.get("rpc_timeout")),
         )
         result = route.handler(call)
         if isinstance(result, Reply):
@@ -171,17 +162,12 @@ class GatewayService:
         return _validated(route.body, payload, "body")
 
     def _rpc(self, service: str, method: str, *args, timeout: float | None = None):
-        proxy = getattr(self, service)
-        try:
-            with eventlet.Timeout(timeout or settings().rpc_timeout):
-                return getattr(proxy, method).call_async(*args).result()
-        except eventlet.Timeout:
-            raise Unavailable(f"The {service} service did not answer in time.") from None
-        except UnknownService:
-            raise Unavailable(f"The {service} service is not available.") from None
-        except (OSError, AMQPError, KombuError) as exc:  # the broker is away: say so, do not fail with a 500
-            logs.get().warning("rpc_broker_unreachable", service=service, error=repr(exc))
-            raise Unavailable("The platform's message bus is not reachable; try again shortly.") from None
+        with _service_answer(service):
+            return self.rpc.call(service, method, *args, timeout=timeout or settings().rpc_timeout)
+
+    def _batched(self, service: str, method: str, item, timeout: float | None = None):
+        with _service_answer(service):
+            return self.rpc.batched(service, method, item, timeout=timeout or settings().rpc_timeout)
 
     # -- operations ---------------------------------------------------------------------------------
     @http("GET", "/healthz")
@@ -221,6 +207,20 @@ class GatewayService:
         return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
 
 
+@contextmanager
+def _service_answer(service: str):
+    """A service that does not answer, or a broker that is away, is a 503, never a hang or a 500."""
+    try:
+        yield
+    except eventlet.Timeout:
+        raise Unavailable(f"The {service} service did not answer in time.") from None
+    except UnknownService:
+        raise Unavailable(f"The {service} service is not available.") from None
+    except (OSError, AMQPError, KombuError) as exc:
+        logs.get().warning("rpc_broker_unreachable", service=service, error=repr(exc))
+        raise Unavailable("The platform's message bus is not reachable; try again shortly.") from None
+
+
 def _client_address(request) -> str:
     """The caller's address; X-Forwarded-For counts only behind a trusted proxy (TRUST_FORWARDED_FOR=1)."""
     forwarded = request.headers.get("X-Forwarded-For")
@@ -230,7 +230,6 @@ def _client_address(request) -> str:
 
 
 def expected_services() -> list[str]:
-    import os
 
     listed = os.environ.get("AGORA_SERVICES")
     return [s for s in listed.split(",") if s] if listed else list(SERVICES)

@@ -19,7 +19,8 @@ def _register(kind: str, param: str):
            summary=f"Vote up or down on a {kind}; again: change it. 409: own, hidden or deleted {kind}, "
                    "project not active, down votes off")
     def put_vote(call):
-        return call.rpc("voting", "cast_vote", call.principal, kind, call.params[param], call.json)
+        # votes arriving together travel as one message and are cast in one transaction
+        return call.batched("voting", "cast_votes", [call.principal, kind, call.params[param], call.json])
 
     @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
     def delete_vote(call):

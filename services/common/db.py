@@ -5,6 +5,7 @@ psycopg2 is made cooperative with eventlet (psycogreen), so a slow query blocks 
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
@@ -12,6 +13,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.common import rawsql
 from services.common.config import settings
 
 _engines: dict[str, Engine] = {}
@@ -119,18 +121,20 @@ class Tx:
 
     def execute(self, statement, parameters=None, **kwargs):
         """Run a Core statement on the transaction's connection (the session's own, so statements run
-        through `tx.session` share the transaction), without the ORM's per-statement work."""
+        through `tx.session` share the transaction), without the ORM's per-statement work; a plain
+        `text()` statement goes straight to the DBAPI cursor (services/common/rawsql.py)."""
         if self._connection is None:
             self._connection = self.session.connection()
+        if not kwargs and rawsql.plain(statement) and (parameters is None or isinstance(parameters, dict)):
+            return rawsql.execute(self._connection, statement, parameters)
         return self._connection.execute(statement, parameters, **kwargs)
 
     def emit(self, type_: str, *, city_id=None, actor_id=None, data: dict):
-        """Record an event in the outbox; it is published only if this transaction commits."""
-        from services.common import outbox
+        """Record an event for the outbox (written in one statement when the transaction commits); it
+        is published only if this transaction commits."""
         from services.common.events import new_event
 
         envelope = new_event(type_, city_id=city_id, actor_id=actor_id, data=data)
-        outbox.add(self, self.schema, envelope)
         self.emitted.append(envelope)
         return envelope
 
@@ -144,6 +148,18 @@ class Tx:
             {"c": consumer, "e": str(event_id)},
         ).first()
         return row is not None
+
+    def first_times(self, event_ids, consumer: str) -> set:
+        """Record that `consumer` applied each of `event_ids`; returns those it had not applied before."""
+        ids = [str(e) for e in event_ids]
+        rows = self.execute(
+            text(
+                f'INSERT INTO "{self.schema}".processed_events (consumer, event_id) '
+                "SELECT :c, e FROM unnest(CAST(:ids AS uuid[])) AS e ON CONFLICT DO NOTHING RETURNING event_id"
+            ),
+            {"c": consumer, "ids": ids},
+        ).all()
+        return {uuid.UUID(str(r.event_id)) for r in rows}
 
 
 class Db:
@@ -161,6 +177,8 @@ class Db:
         tx = Tx(session, self.schema)
         try:
             yield tx
+            if tx.emitted:
+                outbox.add_all(tx, self.schema, tx.emitted)
             session.commit()
         except BaseException:
             session.rollback()

@@ -24,3 +24,15 @@ HTTP_REQUESTS = Histogram(
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+EVENT_BATCH_SIZE = Histogram(
+    "agora_event_batch_size",
+    "Events applied together in one worker and one transaction",
+    ["service", "handler"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+RPC_BATCH_SIZE = Histogram(
+    "agora_rpc_batch_size",
+    "Calls sent together as one batch RPC (the gateway's votes)",
+    ["service", "method"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)

@@ -1,19 +1,19 @@
 """Transactional outbox: events are written with the change that caused them and published after.
 
-`add` inserts the envelope in the caller's transaction. The `OutboxRelay` of each service process
-publishes pending rows on the service's event exchange with publisher confirms and marks them sent: a
-batch is published at once and its confirms awaited together (one round trip per batch, not per event),
-and the rows are marked only when the broker has confirmed every message of the batch.
-Rows are claimed with FOR UPDATE SKIP LOCKED, so several replicas can relay side by side, and a crash
-between publishing and marking only republishes (consumers are idempotent), never loses.
+`add_all` inserts the envelopes of a transaction in one statement, just before it commits. The
+`OutboxRelay` of each service process publishes pending rows on the service's event exchange with
+publisher confirms: one statement claims a batch (marked sent, FOR UPDATE SKIP LOCKED, so several
+replicas relay side by side) and returns the stored JSON as it is, the batch is published at once,
+its confirms are awaited together (one round trip per batch, not per event), and only then does the
+claim commit. A broker that refuses or vanishes rolls the claim back; a crash between the confirms and
+the commit only republishes (consumers are idempotent), never loses.
 """
 from __future__ import annotations
 
 import eventlet
-from amqp import spec
+from amqp import Message, spec
 from eventlet.event import Event
 from kombu import Connection
-from kombu.messaging import Producer
 from nameko.constants import PERSISTENT
 from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
@@ -30,10 +30,14 @@ MAX_BACKOFF_SECONDS = 5.0
 _wakers: dict[str, list[Event]] = {}
 
 
-def add(session, schema: str, envelope: Envelope) -> None:
-    session.execute(
-        text(f'INSERT INTO "{schema}".outbox (event_id, type, payload) VALUES (:id, :type, CAST(:payload AS jsonb))'),
-        {"id": str(envelope.event_id), "type": envelope.type, "payload": envelope.model_dump_json()},
+def add_all(tx, schema: str, envelopes: list[Envelope]) -> None:
+    tx.execute(
+        text(
+            f'INSERT INTO "{schema}".outbox (event_id, type, payload) '
+            "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:payloads AS jsonb[]))"
+        ),
+        {"ids": [str(e.event_id) for e in envelopes], "types": [e.type for e in envelopes],
+         "payloads": [e.model_dump_json() for e in envelopes]},
     )
 
 
@@ -107,6 +111,12 @@ class OutboxRelay(DependencyProvider):
         self.amqp_uri = self.container.config.get("AMQP_URI") or settings().amqp_uri
         self.exchange = get_event_exchange(self.service_name, self.container.config)
         self.log = logs.get(service=self.service_name, component="outbox")
+        # claimed in order and marked at once; the payload as stored text, published without re-encoding
+        self.claim = text(
+            f'UPDATE "{self.schema}".outbox SET published_at = now() WHERE id IN ('
+            f'SELECT id FROM "{self.schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT :n '
+            "FOR UPDATE SKIP LOCKED) RETURNING id, event_id, type, payload::text AS payload"
+        )
 
     def start(self):
         self._running = True
@@ -142,8 +152,7 @@ class OutboxRelay(DependencyProvider):
                     channel = connection.default_channel
                     self.exchange(channel).declare()
                     confirms = Confirms(channel)
-                    producer = Producer(channel, exchange=self.exchange, serializer="json")
-                sent = self.relay_batch(producer, confirms)
+                sent = self.relay_batch(channel, confirms)
                 backoff = 0.5
                 if sent >= BATCH:
                     continue
@@ -165,34 +174,19 @@ class OutboxRelay(DependencyProvider):
         if connection is not None:
             connection.release()
 
-    def relay_batch(self, producer, confirms: Confirms) -> int:
+    def relay_batch(self, channel, confirms: Confirms) -> int:
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                text(
-                    f'SELECT id, type, payload FROM "{self.schema}".outbox WHERE published_at IS NULL '
-                    "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"
-                ),
-                {"n": BATCH},
-            ).all()
-            for row in rows:
-                routing_key = row.type.split(".", 1)[1]
-                producer.publish(
-                    row.payload,
-                    routing_key=routing_key,
-                    delivery_mode=PERSISTENT,
-                    headers={"event_id": row.payload["event_id"]},
-                    retry=False,
+            rows = conn.execute(self.claim, {"n": BATCH}).all()
+            for row in sorted(rows, key=lambda r: r.id):
+                channel.basic_publish(
+                    Message(row.payload, content_type="application/json", content_encoding="utf-8",
+                            delivery_mode=PERSISTENT, application_headers={"event_id": str(row.event_id)}),
+                    exchange=self.exchange.name, routing_key=row.type.split(".", 1)[1],
                 )
                 confirms.published()
-            confirms.wait()  # every message of the batch is safe with the broker before the rows are marked
-            if rows:
-                conn.execute(
-                    text(f'UPDATE "{self.schema}".outbox SET published_at = now() WHERE id = ANY(:ids)'),
-                    {"ids": [r.id for r in rows]},
-                )
-                metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(rows))
-            pending = conn.execute(
-                text(f'SELECT count(*) FROM "{self.schema}".outbox WHERE published_at IS NULL')
-            ).scalar()
-            metrics.OUTBOX_PENDING.labels(self.service_name).set(pending)
+            confirms.wait()  # every message of the batch is safe with the broker before the claim commits
+        if rows:
+            metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(rows))
+        if len(rows) < BATCH:
+            metrics.OUTBOX_PENDING.labels(self.service_name).set(0)
         return len(rows)

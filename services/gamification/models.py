@@ -106,6 +106,19 @@ badges = Table(
     PrimaryKeyConstraint("city_id", "user_id", "badge", "level"),
 )
 
+# What each user's badges count, kept up to date as subjects start or stop counting (see ledger.py):
+# `name` is a subject kind, or "comment_vote" for counting votes on the user's comments. The badge check
+# reads these few rows instead of counting every subject the user ever earned.
+counters = Table(
+    "counters",
+    metadata,
+    Column("city_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("n", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("city_id", "user_id", "name"),
+)
+
 # Days on which a user took part (posted, commented, voted, submitted a ballot): streaks.
 activity_days = Table(
     "activity_days",

@@ -11,7 +11,7 @@ from nameko.rpc import RpcProxy
 
 from services.common import auth, logs, pagination
 from services.common.db import Database
-from services.common.entrypoints import on_event, rpc
+from services.common.entrypoints import on_event, on_events, rpc
 from services.common.errors import ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
@@ -31,21 +31,38 @@ class GamificationService:
     accounts = RpcProxy("accounts")
 
     # -- votes -------------------------------------------------------------------------------------
-    @on_event("voting", "vote_cast")
-    def on_vote_cast(self, tx, event):
-        self._vote(tx, event, "cast")
+    # A vote stream is this service's busiest input: its events come in batches, the locks of every
+    # author and voter of a batch are taken at once (in a fixed order), then each vote is booked in turn.
+    @on_events("voting", "vote_cast")
+    def on_vote_cast(self, tx, events):
+        self._votes(tx, events, "cast")
 
-    @on_event("voting", "vote_changed")
-    def on_vote_changed(self, tx, event):
-        self._vote(tx, event, "changed")
+    @on_events("voting", "vote_changed")
+    def on_vote_changed(self, tx, events):
+        self._votes(tx, events, "changed")
 
-    @on_event("voting", "vote_withdrawn")
-    def on_vote_withdrawn(self, tx, event):
-        self._vote(tx, event, "withdrawn")
+    @on_events("voting", "vote_withdrawn")
+    def on_vote_withdrawn(self, tx, events):
+        self._votes(tx, events, "withdrawn")
 
-    def _vote(self, tx, event, kind: str):
-        city_id, data = _city(event), validate(schemas.VoteEvent, event.data)
-        rules = store.lock_users_and_rules(tx, city_id, [data.author_id, data.voter_id])
+    def _votes(self, tx, events, kind: str):
+        batch = [(event, _city(event), validate(schemas.VoteEvent, event.data)) for event in events]
+        store.lock_pairs(tx, [(c, u) for _, c, v in batch for u in (v.author_id, v.voter_id)])
+        rules = {c: store.rules_of(tx, c) for c in {c for _, c, _ in batch}}
+        # badges and levels once per user and batch, from the totals after the whole batch
+        touched: dict = {c: {} for c in rules}
+        participants: dict = {c: set() for c in rules}
+        booked = 0
+        for event, city_id, data in batch:
+            users, fresh, entries = self._vote(tx, event, kind, city_id, data, rules[city_id])
+            touched[city_id].update(users)
+            participants[city_id].update(fresh)
+            booked += entries
+        for city_id, city_rules in rules.items():
+            self._badges_and_levels(tx, city_id, touched[city_id], participants[city_id], city_rules)
+        logs.get().info("votes_booked", events=len(batch), entries=booked)
+
+    def _vote(self, tx, event, kind: str, city_id, data, rules) -> tuple[dict, list, int]:
         key = f"vote:{data.vote_id}"
         row = store.subject_row(tx, city_id, key)
         before = None if row is None else votes.VoteState(row.version, row.value, row.active, row.anchor_at)
@@ -61,7 +78,8 @@ class GamificationService:
         participants = []
         if kind != "withdrawn" and store.record_activity(tx, city_id, data.voter_id, event.occurred_at):
             participants.append(data.voter_id)
-        self._settle(tx, event, city_id, [key], rules, participants)
+        touched, booked = self._book(tx, event, city_id, [key], rules)
+        return touched, participants, booked
 
     # -- ideas and comments -------------------------------------------------------------------------
     @on_event("ideas", "idea_created")
@@ -147,6 +165,13 @@ class GamificationService:
 
     # -- the common tail: book, announce, badges, levels ----------------------------------------------
     def _settle(self, tx, event, city_id, keys, rules, participants):
+        touched, booked = self._book(tx, event, city_id, keys, rules)
+        self._badges_and_levels(tx, city_id, touched, participants, rules)
+        if booked:
+            logs.get().info("points_booked", entries=booked, users=len(touched))
+
+    def _book(self, tx, event, city_id, keys, rules) -> tuple[dict, int]:
+        """Book what the subjects are worth now and announce it; ({user_id: total after}, entries)."""
         booked = store.settle(tx, city_id, keys, event.event_id, rules)
         touched = {}
         for entry in booked:
@@ -155,6 +180,9 @@ class GamificationService:
                 "reason": entry["reason"], "source_event_id": event.event_id,
             })
             touched[entry["user_id"]] = entry["total"]
+        return touched, len(booked)
+
+    def _badges_and_levels(self, tx, city_id, touched: dict, participants, rules) -> None:
         for user_id in {*touched, *participants}:
             for badge, level in store.check_badges(tx, city_id, user_id, rules):
                 tx.emit("gamification.badge_earned", city_id=city_id, actor_id=user_id,
@@ -164,8 +192,6 @@ class GamificationService:
             if level:
                 tx.emit("gamification.level_up", city_id=city_id, actor_id=user_id,
                         data={"user_id": user_id, "level": level, "total": total})
-        if booked:
-            logs.get().info("points_booked", entries=len(booked), users=len(touched))
 
     # -- reads ---------------------------------------------------------------------------------------
     @rpc

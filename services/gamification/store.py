@@ -17,7 +17,7 @@ from services.gamification import ranking
 from services.gamification import rules as rule_book
 from services.gamification.ledger import Subject, deltas
 from services.gamification.models import (
-    activity_days, badges, city_rules, ledger, subjects, targets, totals, users,
+    badges, city_rules, ledger, subjects, targets, totals, users,
 )
 
 
@@ -58,6 +58,13 @@ def lock_users(tx, city_id, user_ids) -> None:
         tx.execute(_LOCK, {"keys": keys})
 
 
+def lock_pairs(tx, pairs) -> None:
+    """`lock_users` for (city_id, user_id) pairs of several cities at once, in the same fixed order."""
+    keys = sorted({f"gam:{c}:{u}" for c, u in pairs if u is not None})
+    if keys:
+        tx.execute(_LOCK, {"keys": keys})
+
+
 _LOCK_AND_RULES = text(
     "SELECT (SELECT overrides FROM gamification.city_rules WHERE city_id = :c) AS overrides "
     "FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS locked "
@@ -73,24 +80,35 @@ def lock_users_and_rules(tx, city_id, user_ids) -> dict:
 
 
 # -- subjects ----------------------------------------------------------------------------------------
+# The statements of a vote's booking are plain SQL constants: they run once or more for every vote, and
+# as text() they go straight to the database driver (services/common/rawsql.py).
+_SUBJECT = text("SELECT * FROM gamification.subjects WHERE city_id = :c AND key = :key FOR UPDATE")
+
+_SUBJECT_COLUMNS = ("user_id", "kind", "reason", "points", "active", "target_type", "target_id", "voter_id",
+                    "value", "version", "anchor_at")
+_PUT_SUBJECT = (
+    "INSERT INTO gamification.subjects (city_id, key, day, " + ", ".join(_SUBJECT_COLUMNS) + ") "
+    "VALUES (:c, :key, :day, " + ", ".join(f":{c}" for c in _SUBJECT_COLUMNS) + ") ON CONFLICT (city_id, key) "
+)
+# replacing: all but the subject's owner, kind and moment (its day and period) follow the new state
+_PUT_SUBJECT_REPLACING = text(_PUT_SUBJECT + "DO UPDATE SET " + ", ".join(
+    f"{c} = EXCLUDED.{c}" for c in _SUBJECT_COLUMNS if c not in ("user_id", "kind", "anchor_at")
+) + ", updated_at = now()")
+_PUT_SUBJECT_KEEPING = text(_PUT_SUBJECT + "DO NOTHING")
+
+
 def subject_row(tx, city_id, key: str):
-    return tx.execute(
-        select(subjects).where(subjects.c.city_id == city_id, subjects.c.key == key).with_for_update()
-    ).first()
+    return tx.execute(_SUBJECT, {"c": city_id, "key": key}).first()
 
 
 def put_subject(tx, city_id, key: str, *, replace: bool, **values) -> None:
     """Insert a subject; when it exists, keep it (`replace=False`) or overwrite the given fields."""
-    at = values["anchor_at"]
-    stmt = pg_insert(subjects).values(city_id=city_id, key=key, day=at.astimezone(timezone.utc).date(), **values)
-    if replace:
-        changing = {k: v for k, v in values.items() if k not in ("anchor_at", "user_id", "kind")}
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[subjects.c.city_id, subjects.c.key], set_={**changing, "updated_at": func.now()}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing()
-    tx.execute(stmt)
+    unknown = set(values) - set(_SUBJECT_COLUMNS)
+    if unknown:
+        raise TypeError(f"not subject columns: {sorted(unknown)}")
+    day = values["anchor_at"].astimezone(timezone.utc).date()
+    params = {**dict.fromkeys(_SUBJECT_COLUMNS), **values, "c": city_id, "key": key, "day": day}
+    tx.execute(_PUT_SUBJECT_REPLACING if replace else _PUT_SUBJECT_KEEPING, params)
 
 
 def keys_of_target(tx, city_id, target_type: str, target_id) -> list:
@@ -130,22 +148,41 @@ def _as_subject(row) -> Subject:
     )
 
 
-_SETTLE_READ = text(
+# The subjects to settle and whether their content is hidden or deleted (by key), then the other votes
+# of each cap group (same voter, author and day) by those values: statements whose plans are an index
+# lookup each, whatever the table's statistics say (a young table has none).
+_SUBJECTS = text(
     """
-    WITH mine AS (
-        SELECT * FROM gamification.subjects WHERE city_id = :c AND key = ANY(CAST(:keys AS text[]))
-    ), rows AS (
-        SELECT * FROM mine
-        UNION ALL
-        SELECT s.* FROM gamification.subjects s
-        WHERE s.city_id = :c AND s.kind = 'vote' AND s.key <> ALL(CAST(:keys AS text[]))
-          AND (s.voter_id, s.user_id, s.day) IN (SELECT voter_id, user_id, day FROM mine WHERE kind = 'vote')
-    )
-    SELECT rows.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
-    FROM rows
+    SELECT s.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
+    FROM gamification.subjects s
     LEFT JOIN gamification.targets t
-           ON t.city_id = :c AND t.target_type = rows.target_type AND t.target_id = rows.target_id
+           ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id
+    WHERE s.city_id = :c AND s.key = ANY(CAST(:keys AS text[]))
     """
+)
+_CAP_GROUP = text(
+    """
+    SELECT s.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
+    FROM gamification.subjects s
+    LEFT JOIN gamification.targets t
+           ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id
+    WHERE s.city_id = :c AND s.kind = 'vote' AND s.voter_id = :voter AND s.user_id = :user AND s.day = :day
+      AND s.key <> ALL(CAST(:keys AS text[]))
+    """
+)
+
+
+def _settle_read(tx, city_id, keys: list[str]) -> list:
+    rows = tx.execute(_SUBJECTS, {"c": city_id, "keys": keys}).all()
+    groups = sorted({(str(r.voter_id), str(r.user_id), r.day) for r in rows if r.kind == "vote" and r.voter_id})
+    for voter, user, day in groups:  # one for a vote; a hidden idea's votes may span a few
+        rows += tx.execute(_CAP_GROUP, {"c": city_id, "keys": keys, "voter": voter, "user": user, "day": day}).all()
+    return rows
+
+
+_SETTLED = text(
+    "UPDATE gamification.subjects SET awarded = :awarded, counts = :counts, updated_at = now() "
+    "WHERE city_id = :c AND key = :key"
 )
 
 
@@ -156,24 +193,46 @@ def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[d
     """
     if not keys:
         return []
-    # one statement: the subjects, the other votes of their cap groups (same voter, author and day),
-    # and whether the content of each is hidden or deleted
-    rows = tx.execute(_SETTLE_READ, {"c": city_id, "keys": list(keys)}).all()
+    # the subjects, the other votes of their cap groups (same voter, author and day), and whether the
+    # content of each is hidden or deleted
+    rows = _settle_read(tx, city_id, list(keys))
     by_key = {r.key: r for r in rows}
     hidden = {(r.target_type, str(r.target_id)) for r in rows if r.target_id is not None and r.invisible}
-    booked = []
+    booked, counted = [], {}
     for subject, delta, counts in deltas([_as_subject(r) for r in rows], hidden, rules["daily_cap_per_pair"]):
         row = by_key[subject.key]
         if delta == 0 and counts == row.counts:
             continue
-        tx.execute(
-            subjects.update()
-            .where(subjects.c.city_id == city_id, subjects.c.key == subject.key)
-            .values(awarded=row.awarded + delta, counts=counts, updated_at=func.now())
-        )
+        tx.execute(_SETTLED, {"c": city_id, "key": subject.key, "awarded": row.awarded + delta, "counts": counts})
+        if counts != row.counts:
+            for name in counter_names(row.kind, row.target_type):
+                counted[(row.user_id, name)] = counted.get((row.user_id, name), 0) + (1 if counts else -1)
         if delta:
             booked.append(_book(tx, city_id, row, delta, source_event_id))
+    _count(tx, city_id, counted)
     return booked
+
+
+def counter_names(kind: str, target_type: str | None) -> tuple[str, ...]:
+    """The badge counters a counting subject adds to."""
+    return (kind, "comment_vote") if kind == "vote" and target_type == "comment" else (kind,)
+
+
+_COUNT = text(
+    """
+    INSERT INTO gamification.counters AS k (city_id, user_id, name, n)
+    SELECT :c, u, name, d FROM unnest(CAST(:users AS uuid[]), CAST(:names AS text[]), CAST(:ds AS integer[]))
+                               AS x(u, name, d)
+    ON CONFLICT (city_id, user_id, name) DO UPDATE SET n = k.n + EXCLUDED.n
+    """
+)
+
+
+def _count(tx, city_id, counted: dict) -> None:
+    changes = [(user_id, name, d) for (user_id, name), d in counted.items() if d]
+    if changes:
+        tx.execute(_COUNT, {"c": city_id, "users": [str(u) for u, _, _ in changes],
+                            "names": [n for _, n, _ in changes], "ds": [d for _, _, d in changes]})
 
 
 _BOOK = text(
@@ -215,27 +274,25 @@ def set_profile(tx, city_id, user_id, display_name: str, at: datetime) -> None:
     ))
 
 
+_ACTIVITY = text(
+    "INSERT INTO gamification.activity_days (city_id, user_id, day) VALUES (:c, :u, :day) "
+    "ON CONFLICT DO NOTHING RETURNING day"
+)
+
+
 def record_activity(tx, city_id, user_id, at: datetime) -> bool:
     """Note a day of participation; True when the day is new for the user."""
     day = at.astimezone(timezone.utc).date()
-    row = tx.execute(
-        pg_insert(activity_days).values(city_id=city_id, user_id=user_id, day=day)
-        .on_conflict_do_nothing().returning(activity_days.c.day)
-    ).first()
-    return row is not None
+    return tx.execute(_ACTIVITY, {"c": city_id, "u": user_id, "day": day}).first() is not None
 
 
-# What the badges of one user count, in one statement: subjects that count by kind, up votes on
-# comments, distinct ideas accepted or implemented, the days of participation and the levels held.
+# What the badges of one user count, in one statement: the counters (subjects that count, by kind, and
+# votes on comments), distinct ideas accepted or implemented, the days of participation and the levels held.
 _BADGE_FACTS = text(
     """
     SELECT
-        (SELECT COALESCE(jsonb_object_agg(kind, n), '{}'::jsonb) FROM (
-            SELECT kind, count(*) AS n FROM gamification.subjects
-            WHERE city_id = :c AND user_id = :u AND counts GROUP BY kind) k) AS kinds,
-        (SELECT count(*) FROM gamification.subjects
-            WHERE city_id = :c AND user_id = :u AND counts AND kind = 'vote' AND target_type = 'comment'
-        ) AS comment_upvotes,
+        (SELECT COALESCE(jsonb_object_agg(name, n), '{}'::jsonb) FROM gamification.counters
+            WHERE city_id = :c AND user_id = :u) AS kinds,
         (SELECT count(DISTINCT target_id) FROM gamification.subjects
             WHERE city_id = :c AND user_id = :u AND counts AND kind IN ('idea_accepted', 'idea_implemented')
         ) AS accepted,
@@ -254,18 +311,20 @@ def check_badges(tx, city_id, user_id, rules: dict) -> list[tuple[str, int]]:
     kinds = facts.kinds
     counts = badge_logic.badge_counts(
         ideas_posted=kinds.get("idea_posted", 0), upvotes_received=kinds.get("vote", 0),
-        comment_upvotes=facts.comment_upvotes, ideas_accepted=facts.accepted,
+        comment_upvotes=kinds.get("comment_vote", 0), ideas_accepted=facts.accepted,
         streak=badge_logic.longest_streak(facts.days),
     )
     earned = []
     for badge, level in badge_logic.new_levels(counts, rules["badges"], facts.held):
-        inserted = tx.execute(
-            pg_insert(badges).values(city_id=city_id, user_id=user_id, badge=badge, level=level)
-            .on_conflict_do_nothing().returning(badges.c.level)
-        ).first()
-        if inserted:
+        if tx.execute(_BADGE, {"c": city_id, "u": user_id, "badge": badge, "level": level}).first():
             earned.append((badge, level))
     return earned
+
+
+_BADGE = text(
+    "INSERT INTO gamification.badges (city_id, user_id, badge, level) VALUES (:c, :u, :badge, :level) "
+    "ON CONFLICT DO NOTHING RETURNING level"
+)
 
 
 _ENSURE_AND_RAISE = text(

@@ -14,11 +14,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common import auth, logs, pagination
 from services.common.db import Database
-from services.common.entrypoints import on_event, rpc
+from services.common.entrypoints import on_event, on_events, rpc
 from services.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
-from services.ideas import listing, moderation, ranking, schemas, texts, views, workflow
+from services.ideas import listing, moderation, schemas, texts, views, vote_counts, workflow
 from services.ideas.models import comments, flags, ideas, metadata, projects, users
 
 PROFILE_LOOKUP_SECONDS = 2.0
@@ -568,36 +568,15 @@ class IdeasService:
             .on_conflict_do_update(index_elements=[users.c.id], set_={"role": change.role})
         )
 
-    # -- read model: votes ----------------------------------------------------------------------
-    def _apply_vote(self, tx, event) -> None:
-        vote = validate(schemas.VoteEvent, event.data)
-        table = TARGETS[vote.target_type]
-        row = tx.execute(
-            select(table.c.id, table.c.votes_version, table.c.trend_score, table.c.trend_at)
-            .where(table.c.id == vote.target_id, table.c.city_id == event.city_id).with_for_update()
-        ).first()
-        if row is None:
-            logs.get().warning("vote_for_unknown_target", target_type=vote.target_type, target_id=str(vote.target_id))
-            return
-        values = {}
-        if vote.target_type == "idea":
-            delta = ranking.vote_delta(event.name, vote.value, vote.previous_value)
-            values["trend_score"], values["trend_at"] = ranking.add_vote(
-                row.trend_score, row.trend_at, delta, event.occurred_at)
-        if vote.target_version > row.votes_version:
-            values.update(up_votes=vote.up_votes, down_votes=vote.down_votes, votes_version=vote.target_version,
-                          controversy=ranking.controversy(vote.up_votes, vote.down_votes))
-        if values:
-            tx.execute(update(table).where(table.c.id == row.id, table.c.city_id == event.city_id).values(**values))
+    # -- read model: votes (in batches: a vote stream is this service's busiest input) -------------
+    @on_events("voting", "vote_cast")
+    def on_vote_cast(self, tx, events):
+        vote_counts.apply(tx, events)
 
-    @on_event("voting", "vote_cast")
-    def on_vote_cast(self, tx, event):
-        self._apply_vote(tx, event)
+    @on_events("voting", "vote_changed")
+    def on_vote_changed(self, tx, events):
+        vote_counts.apply(tx, events)
 
-    @on_event("voting", "vote_changed")
-    def on_vote_changed(self, tx, event):
-        self._apply_vote(tx, event)
-
-    @on_event("voting", "vote_withdrawn")
-    def on_vote_withdrawn(self, tx, event):
-        self._apply_vote(tx, event)
+    @on_events("voting", "vote_withdrawn")
+    def on_vote_withdrawn(self, tx, events):
+        vote_counts.apply(tx, events)

@@ -96,3 +96,20 @@ def transition(previous: str | None, new: str | None) -> Change:
 
 def opposite(value: str) -> str:
     return DOWN if value == UP else UP
+
+
+def totals_after_each(changes) -> dict:
+    """The totals `(up, down, version)` of each target just after each of its changes, from the totals
+    after all of them: `changes` is `[(target, (up, down, version) after all, Change), ...]` in the
+    order the changes are to be seen; each change counts one version. Returns {target: [after 1st, ...]}."""
+    by_target: dict = {}
+    for target, final, change in changes:
+        by_target.setdefault(target, (final, []))[1].append(change)
+    out = {}
+    for target, ((up, down, version), seen) in by_target.items():
+        states = []
+        for change in reversed(seen):
+            states.append((up, down, version))
+            up, down, version = up - change.up, down - change.down, version - 1
+        out[target] = states[::-1]
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from nameko.exceptions import serialize
 from nameko.rpc import RpcProxy
 
 from services.common import auth, pagination, peers
@@ -18,6 +19,7 @@ from services.voting import polls, readmodels, rules, schemas, store
 from services.voting.models import metadata
 
 TARGET_TYPES = ("idea", "comment")
+MAX_BATCH = 500
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -44,32 +46,80 @@ class VotingService:
     # -- votes -----------------------------------------------------------------------------------
     @rpc
     def cast_vote(self, principal: dict, target_type: str, target_id: str, payload: dict) -> dict:
+        answer = self._cast([[principal, target_type, target_id, payload]])[0]
+        if isinstance(answer, AgoraError):
+            raise answer
+        return answer
+
+    @rpc
+    def cast_votes(self, items: list) -> list[dict]:
+        """The votes of several callers at once (the gateway sends the votes that arrive together),
+        each item `[principal, target_type, target_id, payload]` as for `cast_vote`; each answer is
+        `{"result": ..., "error": null}` or `{"result": null, "error": ...}`, as an RPC reply carries."""
+        if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
+            raise ValidationFailed("Not a batch of votes.", [{"field": "items", "issue": f"1 to {MAX_BATCH} votes"}])
+        return [{"result": None, "error": serialize(a)} if isinstance(a, AgoraError) else {"result": a, "error": None}
+                for a in self._cast(items)]
+
+    def _cast(self, items: list) -> list:
+        """The answer to each item, or the AgoraError refusing it.
+
+        A round is one transaction: the facts of every target (one statement), the rules for each vote,
+        the accepted votes and their totals (one statement), their events (the outbox). When a fact is
+        not known yet, the round rolls back (nothing was written), the ideas service is asked once per
+        target and the round runs again. Two votes of one voter on one target go to successive rounds."""
+        answers: list = [None] * len(items)
+        waiting: dict[int, store.Request] = {}
+        for n, item in enumerate(items):
+            try:
+                waiting[n] = self._request(item)
+            except AgoraError as exc:
+                answers[n] = exc
+        learnt: set = set()
+        while waiting:
+            this_round, later = _one_per_voter_and_target(waiting)
+            try:
+                with self.db.transaction() as tx:
+                    facts = store.facts_of(tx, {r.target for r in this_round.values()})
+                    missing = {k for k, f in facts.items() if k not in learnt and _incomplete(f)}
+                    if missing:
+                        raise _NotKnownYet(missing)
+                    accepted = {}
+                    for n, request in this_round.items():
+                        try:
+                            _check(request, facts[request.target])
+                            accepted[n] = request
+                        except AgoraError as exc:
+                            answers[n] = exc
+                    outcomes = store.cast_many(tx, list(accepted.values()))
+                    for (n, request), outcome in zip(accepted.items(), outcomes):
+                        self._emit(tx, request.city_id, request.voter_id, facts[request.target].target, outcome)
+                        answers[n] = _vote_answer(outcome)
+            except _NotKnownYet as not_yet:
+                for key in not_yet.keys:
+                    try:
+                        self._learn_target(key[0], key[1], uuid.UUID(key[2]))
+                    except AgoraError as exc:
+                        for n, request in this_round.items():
+                            if request.target == key:
+                                answers[n] = exc
+                    learnt.add(key)
+                waiting = {n: r for n, r in waiting.items() if answers[n] is None}
+                continue
+            waiting = later
+        return answers
+
+    def _request(self, item) -> store.Request:
+        try:
+            principal, target_type, target_id, payload = item
+        except (TypeError, ValueError):
+            raise ValidationFailed("Not a vote.", [{"field": "item", "issue": "[principal, type, id, body]"}]) from None
         me = auth.principal_of(principal)
         if me is None:
             raise Unauthorized("Voting needs a bearer token.")
         value = _vote_value(payload)
         tid = self._target_id(target_type, target_id)
-        # One transaction: the facts and the write in one statement, the event in the outbox. When the
-        # rules refuse, or a fact is not known yet, it rolls back (nothing was written) and, for a
-        # missing fact, the ideas service is asked once and the vote is cast again.
-        learnt = False
-        while True:
-            try:
-                with self.db.transaction() as tx:
-                    done = store.cast(tx, me.city_id, me.user_id, target_type, tid, value)
-                    target, project = done.target, done.project
-                    if target is not None and target.deleted:
-                        raise Conflict(f"This {target_type} was deleted; it takes no votes.")
-                    if not learnt and (target is None or project is None or target.author_id is None):
-                        raise _NotKnownYet()
-                    if project is None:
-                        raise Unavailable("The project of this content is not known yet; try again.")
-                    rules.check_vote(target, project, str(me.user_id), value, done.idea)
-                    self._emit(tx, me, target, done.outcome)
-                return _vote_answer(done.outcome)
-            except _NotKnownYet:
-                self._learn_target(me.city_id, target_type, tid)
-                learnt = True
+        return store.Request(str(me.city_id), str(me.user_id), target_type, str(tid), value)
 
     @rpc
     def withdraw_vote(self, principal: dict, target_type: str, target_id: str) -> dict:
@@ -80,7 +130,7 @@ class VotingService:
         rules.check_withdraw(project)
         with self.db.transaction() as tx:
             outcome = store.withdraw(tx, me.city_id, me.user_id, target_type, target.target_id)
-            self._emit(tx, me, target, outcome)
+            self._emit(tx, me.city_id, me.user_id, target, outcome)
         return _vote_answer(outcome)
 
     @rpc
@@ -98,15 +148,15 @@ class VotingService:
             self._resolve(city_id, target_type, target_id)  # 404 when the ideas service knows it not
         return {"value": mine.value if mine else None, "up_votes": up, "down_votes": down}
 
-    def _emit(self, tx, me, target: rules.Target, outcome: store.Outcome) -> None:
+    def _emit(self, tx, city_id, voter_id, target: rules.Target, outcome: store.Outcome) -> None:
         if outcome.change.event is None:
             return
         tx.emit(
-            outcome.change.event, city_id=me.city_id, actor_id=me.user_id,
+            outcome.change.event, city_id=city_id, actor_id=voter_id,
             data={
                 "vote_id": outcome.vote_id, "target_type": target.target_type, "target_id": target.target_id,
                 "idea_id": target.idea_id or target.target_id, "project_id": target.project_id,
-                "voter_id": me.user_id, "author_id": target.author_id,
+                "voter_id": voter_id, "author_id": target.author_id,
                 "value": outcome.value or outcome.previous, "previous_value": outcome.previous,
                 "up_votes": outcome.up_votes, "down_votes": outcome.down_votes, "target_version": outcome.version,
             },
@@ -381,7 +431,39 @@ class VotingService:
 
 
 class _NotKnownYet(Exception):
-    """The vote's target or project is not in voting's read model yet (rolls the vote back)."""
+    """Targets or projects of a round are not in voting's read model yet (rolls the round back)."""
+
+    def __init__(self, keys):
+        super().__init__(keys)
+        self.keys = keys
+
+
+def _incomplete(facts: store.Facts) -> bool:
+    target = facts.target
+    if target is not None and target.deleted:
+        return False  # a tombstone is all there is to know
+    return target is None or facts.project is None or target.author_id is None
+
+
+def _check(request: store.Request, facts: store.Facts) -> None:
+    target, project = facts.target, facts.project
+    if target is None:
+        raise NotFound(f"No such {request.target_type}.")
+    if target.deleted:
+        raise Conflict(f"This {request.target_type} was deleted; it takes no votes.")
+    if project is None:
+        raise Unavailable("The project of this content is not known yet; try again.")
+    rules.check_vote(target, project, request.voter_id, request.value, facts.idea)
+
+
+def _one_per_voter_and_target(waiting: dict) -> tuple[dict, dict]:
+    """The first vote of each voter on each target, and the rest (for the next round)."""
+    this_round, later, seen = {}, {}, set()
+    for n, request in waiting.items():
+        key = (request.voter_id, request.target)
+        (later if key in seen else this_round)[n] = request
+        seen.add(key)
+    return this_round, later
 
 
 _VALUES = {"up": "up", "down": "down"}

@@ -6,9 +6,10 @@
 - A target's totals are one row changed with `up_votes = up_votes + :d ... RETURNING` in the vote's
   transaction: the row lock serialises concurrent voters (no lost update) and the returned totals and
   version are those this change produced.
-- Casting a vote is one statement (`_CAST`): it reads the facts the rules need and writes the vote and
-  the totals; the service checks the facts and rolls back when the rules refuse. With the outbox row,
-  a vote is one transaction of two statements (three when the vote changed nothing).
+- Votes are cast a batch at a time: one statement reads the facts the rules need for every target of
+  the batch, one writes the accepted votes and their targets' totals (`_CAST_MANY`), one adds their
+  events to the outbox: a transaction of three statements however many votes it holds (four when some
+  changed nothing).
 """
 from __future__ import annotations
 
@@ -63,102 +64,170 @@ def vote_of(session, city_id, voter_id, target_type, target_id):
     ).first()
 
 
-# One statement for a vote: the facts the rules need (target, its project and, for a comment, its
-# idea), the vote's upsert and the change of the target's totals. Data-modifying CTEs run once, the
-# vote row first (its lock), then the totals row (`INSERT ... ON CONFLICT DO UPDATE`: created at the
-# first vote, else changed under its row lock). The deltas are given by `rules.transition` for the two
-# possible outcomes (a new vote, or a vote switched from the opposite value); the statement picks by
-# whether the vote row was inserted. The caller checks the facts and rolls back when the rules refuse.
-_CAST = text(
-    """
-    WITH v AS (
-        INSERT INTO voting.votes (id, city_id, target_type, target_id, voter_id, value)
-        VALUES (:id, :c, :t, :tid, :voter, :value)
-        ON CONFLICT ON CONSTRAINT uq_votes_one_per_voter
-        DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-        WHERE voting.votes.value <> EXCLUDED.value
-        RETURNING id, value, (xmax = 0) AS inserted
-    ), n AS (
-        INSERT INTO voting.vote_counts AS vc (city_id, target_type, target_id, up_votes, down_votes, version)
-        SELECT :c, :t, :tid,
-               CASE WHEN v.inserted THEN :new_up ELSE :switch_up END,
-               CASE WHEN v.inserted THEN :new_down ELSE :switch_down END, 1
-        FROM v
-        ON CONFLICT (city_id, target_type, target_id) DO UPDATE
-        SET up_votes = vc.up_votes + EXCLUDED.up_votes, down_votes = vc.down_votes + EXCLUDED.down_votes,
-            version = vc.version + 1
-        RETURNING up_votes, down_votes, version
-    )
-    SELECT t.target_id IS NOT NULL AS known, t.idea_id, t.project_id, t.author_id, t.deleted, t.hidden,
-           p.status, p.allow_down_votes, p.method,
-           i.target_id IS NOT NULL AS idea_known, i.deleted AS idea_deleted, i.hidden AS idea_hidden,
-           i.project_id AS idea_project_id, i.author_id AS idea_author_id,
-           v.id AS vote_id, v.inserted, n.up_votes, n.down_votes, n.version
-    FROM (SELECT 1) AS one
-    LEFT JOIN voting.targets t ON t.city_id = :c AND t.target_type = :t AND t.target_id = :tid
-    LEFT JOIN voting.projects p ON p.city_id = :c AND p.project_id = t.project_id
-    LEFT JOIN voting.targets i ON :t = 'comment' AND i.city_id = :c AND i.target_type = 'idea'
-                               AND i.target_id = t.idea_id
-    LEFT JOIN v ON true
-    LEFT JOIN n ON true
-    """
-)
-
-# A vote that changed nothing: its id and the totals, read by a new statement (a new snapshot), so a
-# concurrent PUT of the same voter that committed first is seen.
-_UNCHANGED = text(
-    """
-    SELECT v.id, COALESCE(c.up_votes, 0) AS up_votes, COALESCE(c.down_votes, 0) AS down_votes,
-           COALESCE(c.version, 0) AS version
-    FROM voting.votes v
-    LEFT JOIN voting.vote_counts c ON c.city_id = v.city_id AND c.target_type = v.target_type
-                                   AND c.target_id = v.target_id
-    WHERE v.city_id = :c AND v.voter_id = :voter AND v.target_type = :t AND v.target_id = :tid
-    """
-)
-
-
+# -- casting votes, a batch at a time ------------------------------------------------------------------
 @dataclass(frozen=True)
-class Cast:
-    """What the vote statement saw and did: the facts for the rules, and the outcome."""
+class Facts:
+    """What the rules need to know of a vote's target: the target, its project and, for a comment, its idea."""
 
     target: rules.Target | None
     project: rules.Project | None
     idea: rules.Target | None
-    outcome: Outcome
 
 
-def cast(tx, city_id, voter_id, target_type, target_id, value: str) -> Cast:
-    """Cast or change the voter's vote (nothing changes when it already has this value), reading the
-    target's facts in the same statement. The caller applies the rules to the facts and rolls the
-    transaction back when they refuse the vote (or when a fact is missing)."""
-    new, switch = rules.transition(None, value), rules.transition(rules.opposite(value), value)
-    row = tx.execute(_CAST, {
-        "id": uuid.uuid4(), "c": city_id, "t": target_type, "tid": target_id, "voter": voter_id, "value": value,
-        "new_up": new.up, "new_down": new.down, "switch_up": switch.up, "switch_down": switch.down,
-    }).one()
-    target = project = idea = None
-    if row.known:
-        target = rules.Target(
-            target_type=target_type, target_id=str(target_id), idea_id=_str(row.idea_id),
-            project_id=_str(row.project_id), author_id=_str(row.author_id), deleted=row.deleted, hidden=row.hidden,
-        )
-    if row.status is not None:
-        project = rules.Project(status=row.status, allow_down_votes=row.allow_down_votes, method=row.method)
-    if row.idea_known:
-        idea = rules.Target(
-            target_type="idea", target_id=_str(row.idea_id), idea_id=_str(row.idea_id),
-            project_id=_str(row.idea_project_id), author_id=_str(row.idea_author_id),
-            deleted=row.idea_deleted, hidden=row.idea_hidden,
-        )
-    if row.vote_id is None:  # the same value was there already (the conflicting row is now locked by us)
-        same = tx.execute(_UNCHANGED, {"c": city_id, "voter": voter_id, "t": target_type, "tid": target_id}).one()
-        outcome = Outcome(str(same.id), value, value, rules.NOTHING, same.up_votes, same.down_votes, same.version)
-    else:
-        change = new if row.inserted else switch
-        outcome = Outcome(str(row.vote_id), value, None if row.inserted else rules.opposite(value), change,
-                          row.up_votes, row.down_votes, row.version)
-    return Cast(target, project, idea, outcome)
+_FACTS = text(
+    """
+    SELECT k.city, k.kind, k.tid, t.target_id IS NOT NULL AS known, t.idea_id, t.project_id, t.author_id,
+           t.deleted, t.hidden, p.status, p.allow_down_votes, p.method,
+           i.target_id IS NOT NULL AS idea_known, i.deleted AS idea_deleted, i.hidden AS idea_hidden,
+           i.project_id AS idea_project_id, i.author_id AS idea_author_id
+    FROM unnest(CAST(:cs AS uuid[]), CAST(:ts AS text[]), CAST(:tids AS uuid[])) AS k(city, kind, tid)
+    LEFT JOIN voting.targets t ON t.city_id = k.city AND t.target_type = k.kind AND t.target_id = k.tid
+    LEFT JOIN voting.projects p ON p.city_id = k.city AND p.project_id = t.project_id
+    LEFT JOIN voting.targets i ON k.kind = 'comment' AND i.city_id = k.city AND i.target_type = 'idea'
+                               AND i.target_id = t.idea_id
+    """
+)
+
+
+def facts_of(tx, keys) -> dict[tuple[str, str, str], Facts]:
+    """The facts of each `(city_id, target_type, target_id)`, from voting's read model, in one statement."""
+    keys = sorted({(str(c), t, str(tid)) for c, t, tid in keys})
+    rows = tx.execute(_FACTS, {"cs": [k[0] for k in keys], "ts": [k[1] for k in keys],
+                               "tids": [k[2] for k in keys]}).all()
+    out = {}
+    for row in rows:
+        target = project = idea = None
+        if row.known:
+            target = rules.Target(
+                target_type=row.kind, target_id=str(row.tid), idea_id=_str(row.idea_id),
+                project_id=_str(row.project_id), author_id=_str(row.author_id), deleted=row.deleted,
+                hidden=row.hidden,
+            )
+        if row.status is not None:
+            project = rules.Project(status=row.status, allow_down_votes=row.allow_down_votes, method=row.method)
+        if row.idea_known:
+            idea = rules.Target(
+                target_type="idea", target_id=_str(row.idea_id), idea_id=_str(row.idea_id),
+                project_id=_str(row.idea_project_id), author_id=_str(row.idea_author_id),
+                deleted=row.idea_deleted, hidden=row.idea_hidden,
+            )
+        out[(str(row.city), row.kind, str(row.tid))] = Facts(target, project, idea)
+    return out
+
+
+@dataclass(frozen=True)
+class Request:
+    """One voter's vote to cast or change."""
+
+    city_id: str
+    voter_id: str
+    target_type: str
+    target_id: str
+    value: str
+
+    @property
+    def target(self) -> tuple[str, str, str]:
+        return (self.city_id, self.target_type, self.target_id)
+
+
+# The votes of a batch in one statement: the vote rows are upserted in (target, voter) order and each
+# target's totals row is created or changed once, in target order, by the sum of its votes' deltas and
+# its version by their number. Every transaction takes its row locks in that one order, so batches
+# running side by side wait for each other but never deadlock. An upsert whose value is unchanged
+# returns no row (the conflicting row is locked all the same).
+_CAST_MANY = text(
+    """
+    WITH input AS (
+        SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:cs AS uuid[]), CAST(:ts AS text[]),
+                             CAST(:tids AS uuid[]), CAST(:voters AS uuid[]), CAST(:vals AS text[]))
+                 AS x(id, c, t, tid, voter, value)
+    ), v AS (
+        INSERT INTO voting.votes (id, city_id, target_type, target_id, voter_id, value)
+        SELECT id, c, t, tid, voter, value FROM input ORDER BY c, t, tid, voter
+        ON CONFLICT ON CONSTRAINT uq_votes_one_per_voter
+        DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+        WHERE voting.votes.value <> EXCLUDED.value
+        RETURNING id, city_id, target_type, target_id, voter_id, (xmax = 0) AS inserted
+    ), d AS (
+        SELECT v.city_id, v.target_type, v.target_id,
+               sum(CASE WHEN i.value = 'up' THEN 1 WHEN v.inserted THEN 0 ELSE -1 END) AS up,
+               sum(CASE WHEN i.value = 'down' THEN 1 WHEN v.inserted THEN 0 ELSE -1 END) AS down,
+               count(*) AS changes
+        FROM v JOIN input i ON i.c = v.city_id AND i.t = v.target_type AND i.tid = v.target_id
+                           AND i.voter = v.voter_id
+        GROUP BY 1, 2, 3
+    ), n AS (
+        INSERT INTO voting.vote_counts AS vc (city_id, target_type, target_id, up_votes, down_votes, version)
+        SELECT city_id, target_type, target_id, up, down, changes FROM d ORDER BY 1, 2, 3
+        ON CONFLICT (city_id, target_type, target_id) DO UPDATE
+        SET up_votes = vc.up_votes + EXCLUDED.up_votes, down_votes = vc.down_votes + EXCLUDED.down_votes,
+            version = vc.version + EXCLUDED.version
+        RETURNING city_id, target_type, target_id, up_votes, down_votes, version
+    )
+    SELECT v.city_id, v.target_type, v.target_id, v.voter_id, v.id, v.inserted,
+           n.up_votes, n.down_votes, n.version
+    FROM v JOIN n ON n.city_id = v.city_id AND n.target_type = v.target_type AND n.target_id = v.target_id
+    """
+)
+
+# The votes that changed nothing: their ids and their targets' totals, read by a new statement (a new
+# snapshot), so a concurrent PUT of the same voter that committed first is seen.
+_UNCHANGED = text(
+    """
+    SELECT k.city, k.voter, k.kind, k.tid, v.id, COALESCE(c.up_votes, 0) AS up_votes,
+           COALESCE(c.down_votes, 0) AS down_votes, COALESCE(c.version, 0) AS version
+    FROM unnest(CAST(:cs AS uuid[]), CAST(:voters AS uuid[]), CAST(:ts AS text[]), CAST(:tids AS uuid[]))
+         AS k(city, voter, kind, tid)
+    JOIN voting.votes v ON v.city_id = k.city AND v.voter_id = k.voter AND v.target_type = k.kind
+                        AND v.target_id = k.tid
+    LEFT JOIN voting.vote_counts c ON c.city_id = v.city_id AND c.target_type = v.target_type
+                                   AND c.target_id = v.target_id
+    """
+)
+
+
+def cast_many(tx, requests: list[Request]) -> list[Outcome]:
+    """Cast or change each voter's vote (a voter at most once per target in one call); nothing changes
+    where the voter already has that value. The outcomes, in the order of `requests`, carry the
+    target's totals and version just after each vote, as if the votes had been cast one by one."""
+    if not requests:
+        return []
+    key = lambda c, voter, t, tid: (str(c), str(voter), t, str(tid))  # noqa: E731
+    cols = {"cs": [r.city_id for r in requests], "ts": [r.target_type for r in requests],
+            "tids": [r.target_id for r in requests], "voters": [r.voter_id for r in requests]}
+    rows = tx.execute(_CAST_MANY, {**cols, "ids": [str(uuid.uuid4()) for _ in requests],
+                                   "vals": [r.value for r in requests]}).all()
+    changed = {key(r.city_id, r.voter_id, r.target_type, r.target_id): r for r in rows}
+    unchanged_requests = [r for r in requests if key(r.city_id, r.voter_id, r.target_type, r.target_id)
+                          not in changed]
+    unchanged = {}
+    if unchanged_requests:
+        for r in tx.execute(_UNCHANGED, {
+            "cs": [q.city_id for q in unchanged_requests], "voters": [q.voter_id for q in unchanged_requests],
+            "ts": [q.target_type for q in unchanged_requests], "tids": [q.target_id for q in unchanged_requests],
+        }):
+            unchanged[key(r.city, r.voter, r.kind, r.tid)] = r
+    changes = {}
+    for request in requests:
+        row = changed.get(key(request.city_id, request.voter_id, request.target_type, request.target_id))
+        if row is not None:
+            previous = None if row.inserted else rules.opposite(request.value)
+            changes[request] = (row, previous, rules.transition(previous, request.value))
+    states = rules.totals_after_each(
+        [(request.target, (row.up_votes, row.down_votes, row.version), change)
+         for request, (row, _, change) in changes.items()]
+    )
+    out = []
+    for request in requests:
+        if request in changes:
+            row, previous, change = changes[request]
+            up, down, version = states[request.target].pop(0)
+            out.append(Outcome(str(row.id), request.value, previous, change, up, down, version))
+        else:
+            same = unchanged[key(request.city_id, request.voter_id, request.target_type, request.target_id)]
+            out.append(Outcome(str(same.id), request.value, request.value, rules.NOTHING, same.up_votes,
+                               same.down_votes, same.version))
+    return out
 
 
 def _str(value) -> str | None:

@@ -310,3 +310,32 @@ def test_a_city_sees_nothing_of_another(api, city, bus):
     wait_points(api, city, author["id"], 5)
     assert board(api, other)["items"] == []
     assert score(api, other, author["id"])["points"] == 0
+
+
+def test_badge_counts_follow_votes_up_and_down(api, city, bus):
+    # low thresholds: a comment badge at 1 and 3 counting up votes, the up vote badge at 2
+    r = api.patch(f"/cities/{city['slug']}/gamification/rules", token=city["admin_token"],
+                  json={"badges": {"comments_upvoted": [1, 3], "upvotes_received": [2, 100]}})
+    assert r.status_code == 200, r.text
+    author = api.new_user(city)
+    voters = [api.new_user(city) for _ in range(4)]
+    comment = uid()
+
+    def badges():
+        return {(b["badge"], b["level"]) for b in score(api, city, author["id"])["badges"]}
+
+    votes = [dict(vote_id=uid(), target_id=comment, target_type="comment", voter_id=v["id"], author_id=author["id"])
+             for v in voters]
+    for vote in votes[:2]:
+        bus.vote("vote_cast", city, **vote, version=1)
+    wait_points(api, city, author["id"], 4)
+    assert badges() == {("comments_upvoted", 1), ("upvotes_received", 1)}
+    # a withdrawn vote no longer counts: two more up votes make three counting, not four
+    bus.vote("vote_withdrawn", city, **votes[0], version=2)
+    wait_points(api, city, author["id"], 2)
+    bus.vote("vote_cast", city, **votes[2], version=3)
+    wait_points(api, city, author["id"], 4)
+    assert ("comments_upvoted", 2) not in badges()  # two count now
+    bus.vote("vote_cast", city, **votes[3], version=4)
+    wait_points(api, city, author["id"], 6)
+    eventually(lambda: ("comments_upvoted", 2) in badges())

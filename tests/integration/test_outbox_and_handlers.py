@@ -8,7 +8,8 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from sqlalchemy import Column, Integer, Table, Text, func, select, text
 
 from services.common.db import Database, engine
-from services.common.entrypoints import on_event, rpc
+from services.common.entrypoints import on_event, on_events, rpc
+from services.common.errors import Conflict
 from services.common.events import new_event
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
@@ -144,12 +145,57 @@ def test_a_malformed_event_is_dropped_and_the_next_one_applied(tables, container
 
 
 def test_a_failing_handler_is_retried_until_it_applies(tables, container_factory, rabbit_config, environment):
-    import services.common.entrypoints as entrypoints
+    import services.common.event_batches as event_batches
 
-    entrypoints.REQUEUE_PAUSE_SECONDS = 0.05
+    event_batches.REQUEUE_PAUSE_SECONDS = 0.05
     Consumer.failures_left["n"] = 2
     container = container_factory(Consumer, rabbit_config)
     container.start()
     _publish(environment.amqp_uri, new_event("kitproducer.thing_made", data={"name": "retried"}).model_dump(mode="json"))
     eventually(lambda: _count(tables, applied, applied.c.note == "retried") == 1, timeout=10)
     assert Consumer.failures_left["n"] == 0
+
+
+class BatchConsumer:
+    name = "kitbatches"
+    db = Database(metadata)
+    obs = Observability()
+    batches: list[int] = []
+
+    @on_events("kitproducer", "thing_made")
+    def on_things(self, tx, events):
+        BatchConsumer.batches.append(len(events))
+        for event in events:
+            tx.execute(applied.insert().values(note=event.data["name"]))
+            if event.data["name"] == "refused":
+                raise Conflict("This thing is refused.")
+
+
+def test_events_waiting_together_are_applied_in_batches_each_once(tables, container_factory, rabbit_config,
+                                                                   environment):
+    # the queue exists before the events arrive, as it does for a consumer that was stopped for a while
+    with Connection(environment.amqp_uri) as conn:
+        exchange = get_event_exchange("kitproducer", {})
+        Queue("evt-kitproducer-thing_made--kitbatches.on_things", exchange=exchange, routing_key="thing_made",
+              durable=True)(conn.default_channel).declare()
+    run = uuid.uuid4().hex[:6]
+    events = [new_event("kitproducer.thing_made", data={"name": f"{run}-{n}"}).model_dump(mode="json")
+              for n in range(40)]
+    refused = new_event("kitproducer.thing_made", data={"name": "refused"}).model_dump(mode="json")
+    for envelope in [*events[:20], refused, events[5], {"not": "an envelope"}, *events[20:]]:
+        _publish(environment.amqp_uri, envelope)
+    BatchConsumer.batches.clear()
+    container = container_factory(BatchConsumer, rabbit_config)
+    container.start()
+
+    def mine():
+        return _count(tables, applied, applied.c.note.like(f"{run}-%"))
+
+    eventually(lambda: mine() == 40, timeout=15)
+    assert max(BatchConsumer.batches) > 1  # several events to one worker and one transaction
+    assert _count(tables, applied, applied.c.note == f"{run}-5") == 1  # the redelivered one applied once
+    assert _count(tables, applied, applied.c.note == "refused") == 0  # refused alone, and dropped
+    with Connection(environment.amqp_uri) as conn:
+        _, waiting, _ = conn.default_channel.queue_declare(
+            "evt-kitproducer-thing_made--kitbatches.on_things", passive=True)
+    assert waiting == 0

@@ -2,7 +2,9 @@
 import pytest
 
 from services.common.errors import Conflict
-from services.voting.rules import NOTHING, Project, Target, check_vote, check_withdraw, transition
+from services.voting.rules import (
+    NOTHING, Project, Target, check_vote, check_withdraw, totals_after_each, transition,
+)
 
 AUTHOR, VOTER = "author", "voter"
 ACTIVE = Project(status="active", allow_down_votes=True)
@@ -82,3 +84,25 @@ def test_any_sequence_of_changes_keeps_totals_equal_to_the_votes():
         else:
             votes[voter] = new
         assert up == sum(v == "up" for v in votes.values()) and down == sum(v == "down" for v in votes.values())
+
+
+def test_totals_after_each_change_of_a_batch_replay_the_changes_one_by_one():
+    import random
+
+    rng = random.Random(11)
+    start = {"a": (3, 1, 4), "b": (0, 0, 0)}  # (up, down, version) before the batch
+    votes = {("a", v): rng.choice(["up", "down"]) for v in range(4)}
+    state = dict(start)
+    seen, changes = [], []
+    for _ in range(30):  # a batch: cast or switched votes on two targets, in this order
+        target, voter = rng.choice("ab"), rng.randrange(8)
+        change = transition(votes.get((target, voter)), rng.choice(["up", "down"]))
+        if change.event is None:
+            continue
+        votes[(target, voter)] = "up" if change.up > 0 else "down"
+        up, down, version = state[target]
+        state[target] = (up + change.up, down + change.down, version + 1)
+        seen.append((target, state[target]))
+        changes.append((target, change))
+    replayed = totals_after_each([(t, state[t], c) for t, c in changes])
+    assert [(t, replayed[t].pop(0)) for t, _ in seen] == seen
