@@ -46,6 +46,23 @@ def tables() -> str:
             f"{votes['after_load']['votes']} votes stored once, outboxes empty, every author's points exact.",
             "",
         ]
+        cpu_e, cpu_v = e.get("cpu_ms_per_request"), v.get("cpu_ms_per_request")
+        if cpu_e and cpu_v:
+            groups = [g for g in ("gateway", "voting", "echo", "accounts-ideas", "gamification", "postgresql",
+                                  "rabbitmq", "load generator") if cpu_e.get(g, 0) + cpu_v.get(g, 0) >= 0.05]
+            out += [
+                "CPU per answer (ms, all cores; medians over rounds), by process:",
+                "",
+                "| path | " + " | ".join(groups) + " | total |",
+                "|---|" + "---:|" * (len(groups) + 1),
+                "| baseline | " + " | ".join(f"{cpu_e.get(g, 0):.2f}" for g in groups) + f" | {cpu_e['total']:.2f} |",
+                "| vote | " + " | ".join(f"{cpu_v.get(g, 0):.2f}" for g in groups) + f" | {cpu_v['total']:.2f} |",
+                "",
+            ]
+        if votes.get("mean_batch_sizes"):
+            sizes = votes["mean_batch_sizes"]
+            shown = {k: n for k, n in sizes.items() if k.endswith(("cast_votes", "on_vote_cast"))}
+            out += ["Mean batch sizes over the run: " + ", ".join(f"`{k}` {n}" for k, n in shown.items()) + ".", ""]
     reads = _load("reads")
     if reads:
         s = reads["setup"]

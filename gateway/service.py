@@ -13,7 +13,7 @@ from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.web.handlers import http
+from nameko.web.handlers import HttpRequestHandler
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
@@ -36,6 +36,17 @@ CITY_CACHE_SECONDS = 300
 URLS = url_map()
 ROUTES = by_endpoint()
 _cities: dict[str, tuple[float, dict]] = {}
+
+
+class _Http(HttpRequestHandler):
+    """Nameko's HTTP entrypoint without its check of the handler's signature on every request
+    (`inspect.getcallargs`): the gateway's few handlers take the request and the URL's values."""
+
+    def check_signature(self, args, kwargs):
+        pass
+
+
+http = _Http.decorator
 
 
 def error_response(exc: AgoraError, headers: dict | None = None) -> Response:

@@ -20,7 +20,6 @@ import os
 import re
 import weakref
 from collections import namedtuple
-from datetime import date, datetime
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import TextClause
@@ -28,6 +27,7 @@ from sqlalchemy.types import NullType
 
 # SQLAlchemy's own rule for bound parameters in text(): `:name`, not `::cast`, not `\:escaped`
 _BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)")
+_CAST = re.compile(r"CAST\(\s*:(\w+)\s+AS\s+([\w\s\[\]]+?)\s*\)", re.IGNORECASE)
 MAX_CACHED = 4096
 _UNPREPARABLE = object()
 
@@ -48,7 +48,12 @@ class _Statement:
 
         self.name = "agora_" + hashlib.sha1(sql.encode()).hexdigest()[:20]
         self.prepare = f"PREPARE {self.name} AS {_BIND.sub(numbered, sql)}"
-        args = ", ".join(f"%({n})s" for n in names)
+        # an argument the statement casts is cast the same way in the EXECUTE: a list that psycopg2
+        # sends as ARRAY[...] of text is then a uuid[] or a date[] as the statement wants
+        casts: dict[str, str] = {}
+        for name, type_ in _CAST.findall(sql):
+            casts.setdefault(name, type_)
+        args = ", ".join(f"CAST(%({n})s AS {casts[n]})" if n in casts else f"%({n})s" for n in names)
         self.execute = f"EXECUTE {self.name}({args})" if names else f"EXECUTE {self.name}"
 
 
@@ -57,15 +62,20 @@ _statements: dict[str, _Statement] = {}
 _prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def preparing() -> bool:
-    return os.environ.get("DB_PREPARED_STATEMENTS", "1").strip().lower() not in {"0", "false", "no", "off"}
+PREPARE = os.environ.get("DB_PREPARED_STATEMENTS", "1").strip().lower() not in {"0", "false", "no", "off"}
+_plain: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def plain(statement) -> bool:
     """Whether `statement` can run this way: a text() with untyped, non-expanding parameters."""
-    return type(statement) is TextClause and all(
-        not p.expanding and isinstance(p.type, NullType) for p in statement._bindparams.values()
-    )
+    if type(statement) is not TextClause:
+        return False
+    found = _plain.get(statement)
+    if found is None:
+        found = _plain[statement] = all(
+            not p.expanding and isinstance(p.type, NullType) for p in statement._bindparams.values()
+        )
+    return found
 
 
 def _statement(sql: str) -> _Statement:
@@ -85,7 +95,7 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:
-        if not preparing():
+        if not PREPARE:
             cursor.execute(known.plain, parameters)
             return Rows.read(cursor)
         state = _prepared.setdefault(dbapi_connection, {})
@@ -96,7 +106,7 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
             if rows is not None:
                 return rows
         if done is True:
-            cursor.execute(known.execute, _literal_arrays(parameters))
+            cursor.execute(known.execute, parameters)
         else:
             cursor.execute(known.plain, parameters)
         return Rows.read(cursor)
@@ -119,7 +129,7 @@ def _prepare_and_execute(cursor, known: _Statement, parameters: dict, dbapi_erro
     cursor.execute("SAVEPOINT agora_prepare")
     try:
         cursor.execute(known.prepare)
-        cursor.execute(known.execute, _literal_arrays(parameters))
+        cursor.execute(known.execute, parameters)
         rows = Rows.read(cursor)
     except dbapi_error:
         cursor.execute("ROLLBACK TO SAVEPOINT agora_prepare")  # raises in turn when the connection is lost
@@ -127,32 +137,6 @@ def _prepare_and_execute(cursor, known: _Statement, parameters: dict, dbapi_erro
         return _UNPREPARABLE, None
     cursor.execute("RELEASE SAVEPOINT agora_prepare")
     return True, rows
-
-
-def _literal_arrays(parameters: dict) -> dict:
-    """Lists as PostgreSQL array literals ('{...}'): psycopg2 sends a list as ARRAY[...] of text, which
-    an EXECUTE cannot coerce to a uuid[] or date[] parameter; an untyped literal takes the parameter's type."""
-    if not any(type(v) is list for v in parameters.values()):
-        return parameters
-    return {k: _array(v) if type(v) is list else v for k, v in parameters.items()}
-
-
-def _array(values) -> str:
-    return "{" + ",".join(_element(v) for v in values) + "}"
-
-
-def _element(value) -> str:
-    if value is None:
-        return "NULL"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (datetime, date)):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _row_type(names: tuple[str, ...]) -> type:

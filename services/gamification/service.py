@@ -67,18 +67,19 @@ class GamificationService:
         row = store.subject_row(tx, city_id, key)
         before = None if row is None else votes.VoteState(row.version, row.value, row.active, row.anchor_at)
         after = votes.apply(before, kind, data.value, data.target_version, event.occurred_at)
+        written = []
         if after != before:
             reason = f"{data.target_type}_upvoted"
-            store.put_subject(
+            written = [store.put_subject(
                 tx, city_id, key, replace=True, user_id=data.author_id, kind="vote", reason=reason,
                 points=rules["points"][reason] if row is None or row.value != after.value else row.points,
                 active=after.active, target_type=data.target_type, target_id=data.target_id,
                 voter_id=data.voter_id, value=after.value, version=after.version, anchor_at=after.anchor_at,
-            )
+            )]
         participants = []
         if kind != "withdrawn" and store.record_activity(tx, city_id, data.voter_id, event.occurred_at):
             participants.append(data.voter_id)
-        touched, booked = self._book(tx, event, city_id, [key], rules)
+        touched, booked = self._book(tx, event, city_id, [key], rules, known=written)
         return touched, participants, booked
 
     # -- ideas and comments -------------------------------------------------------------------------
@@ -170,9 +171,9 @@ class GamificationService:
         if booked:
             logs.get().info("points_booked", entries=booked, users=len(touched))
 
-    def _book(self, tx, event, city_id, keys, rules) -> tuple[dict, int]:
+    def _book(self, tx, event, city_id, keys, rules, known=None) -> tuple[dict, int]:
         """Book what the subjects are worth now and announce it; ({user_id: total after}, entries)."""
-        booked = store.settle(tx, city_id, keys, event.event_id, rules)
+        booked = store.settle(tx, city_id, keys, event.event_id, rules, known)
         touched = {}
         for entry in booked:
             tx.emit("gamification.points_awarded", city_id=city_id, actor_id=entry["user_id"], data={

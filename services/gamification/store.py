@@ -91,9 +91,12 @@ _PUT_SUBJECT = (
     "VALUES (:c, :key, :day, " + ", ".join(f":{c}" for c in _SUBJECT_COLUMNS) + ") ON CONFLICT (city_id, key) "
 )
 # replacing: all but the subject's owner, kind and moment (its day and period) follow the new state
-_PUT_SUBJECT_REPLACING = text(_PUT_SUBJECT + "DO UPDATE SET " + ", ".join(
+_PUT_SUBJECT_REPLACING = text("WITH up AS (" + _PUT_SUBJECT + "DO UPDATE SET " + ", ".join(
     f"{c} = EXCLUDED.{c}" for c in _SUBJECT_COLUMNS if c not in ("user_id", "kind", "anchor_at")
-) + ", updated_at = now()")
+) + ", updated_at = now() RETURNING *) "
+    "SELECT up.*, COALESCE(t.hidden OR t.deleted, false) AS invisible FROM up "
+    "LEFT JOIN gamification.targets t "
+    "ON t.city_id = up.city_id AND t.target_type = up.target_type AND t.target_id = up.target_id")
 _PUT_SUBJECT_KEEPING = text(_PUT_SUBJECT + "DO NOTHING")
 
 
@@ -101,14 +104,18 @@ def subject_row(tx, city_id, key: str):
     return tx.execute(_SUBJECT, {"c": city_id, "key": key}).first()
 
 
-def put_subject(tx, city_id, key: str, *, replace: bool, **values) -> None:
-    """Insert a subject; when it exists, keep it (`replace=False`) or overwrite the given fields."""
+def put_subject(tx, city_id, key: str, *, replace: bool, **values):
+    """Insert a subject; when it exists, keep it (`replace=False`) or overwrite the given fields and
+    return its row as written, with whether its content is hidden or deleted (`invisible`)."""
     unknown = set(values) - set(_SUBJECT_COLUMNS)
     if unknown:
         raise TypeError(f"not subject columns: {sorted(unknown)}")
     day = values["anchor_at"].astimezone(timezone.utc).date()
     params = {**dict.fromkeys(_SUBJECT_COLUMNS), **values, "c": city_id, "key": key, "day": day}
-    tx.execute(_PUT_SUBJECT_REPLACING if replace else _PUT_SUBJECT_KEEPING, params)
+    if replace:
+        return tx.execute(_PUT_SUBJECT_REPLACING, params).one()
+    tx.execute(_PUT_SUBJECT_KEEPING, params)
+    return None
 
 
 def keys_of_target(tx, city_id, target_type: str, target_id) -> list:
@@ -172,44 +179,45 @@ _CAP_GROUP = text(
 )
 
 
-def _settle_read(tx, city_id, keys: list[str]) -> list:
-    rows = tx.execute(_SUBJECTS, {"c": city_id, "keys": keys}).all()
+def _settle_read(tx, city_id, keys: list[str], known: list) -> list:
+    rows = [r for r in known if r.key in keys]
+    unread = [k for k in keys if k not in {r.key for r in rows}]
+    if unread:
+        rows += tx.execute(_SUBJECTS, {"c": city_id, "keys": unread}).all()
     groups = sorted({(str(r.voter_id), str(r.user_id), r.day) for r in rows if r.kind == "vote" and r.voter_id})
     for voter, user, day in groups:  # one for a vote; a hidden idea's votes may span a few
         rows += tx.execute(_CAP_GROUP, {"c": city_id, "keys": keys, "voter": voter, "user": user, "day": day}).all()
     return rows
 
 
-_SETTLED = text(
-    "UPDATE gamification.subjects SET awarded = :awarded, counts = :counts, updated_at = now() "
-    "WHERE city_id = :c AND key = :key"
-)
+def settle(tx, city_id, keys: list[str], source_event_id, rules: dict, known: list | None = None) -> list[dict]:
+    """Book what the given subjects (and the cap groups of the votes among them) are worth now;
+    `known` are rows of some of them just written (with `invisible`), not read again.
 
-
-def settle(tx, city_id, keys: list[str], source_event_id, rules: dict) -> list[dict]:
-    """Book what the given subjects (and the cap groups of the votes among them) are worth now.
-
-    Returns the ledger entries booked: [{user_id, points, reason, subject_key}].
+    Returns the ledger entries booked: [{user_id, points, reason, subject_key, total}].
     """
     if not keys:
         return []
     # the subjects, the other votes of their cap groups (same voter, author and day), and whether the
     # content of each is hidden or deleted
-    rows = _settle_read(tx, city_id, list(keys))
+    rows = _settle_read(tx, city_id, list(keys), known or [])
     by_key = {r.key: r for r in rows}
     hidden = {(r.target_type, str(r.target_id)) for r in rows if r.target_id is not None and r.invisible}
-    booked, counted = [], {}
+    booked = []
     for subject, delta, counts in deltas([_as_subject(r) for r in rows], hidden, rules["daily_cap_per_pair"]):
         row = by_key[subject.key]
         if delta == 0 and counts == row.counts:
             continue
-        tx.execute(_SETTLED, {"c": city_id, "key": subject.key, "awarded": row.awarded + delta, "counts": counts})
-        if counts != row.counts:
-            for name in counter_names(row.kind, row.target_type):
-                counted[(row.user_id, name)] = counted.get((row.user_id, name), 0) + (1 if counts else -1)
+        totals = tx.execute(_SETTLE, {
+            "c": city_id, "key": row.key, "u": row.user_id, "awarded": row.awarded + delta, "counts": counts,
+            "names": list(counter_names(row.kind, row.target_type)) if counts != row.counts else [],
+            "dn": 1 if counts else -1, "d": delta, "reason": row.reason, "source": source_event_id,
+            "at": row.anchor_at, "periods": list(ranking.period_keys(row.anchor_at)),
+        }).all()
         if delta:
-            booked.append(_book(tx, city_id, row, delta, source_event_id))
-    _count(tx, city_id, counted)
+            total = next((r.points for r in totals if r.period == "all"), None)
+            booked.append({"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key,
+                           "total": total})
     return booked
 
 
@@ -218,46 +226,32 @@ def counter_names(kind: str, target_type: str | None) -> tuple[str, ...]:
     return (kind, "comment_vote") if kind == "vote" and target_type == "comment" else (kind,)
 
 
-_COUNT = text(
+# What a subject's new worth changes, in one statement: the subject (awarded, counts), the badge
+# counters when it starts or stops counting (`names`, by `dn`), and when points change (`d`), a ledger
+# entry and the user's totals of every period it falls in, whose new values it returns.
+_SETTLE = text(
     """
-    INSERT INTO gamification.counters AS k (city_id, user_id, name, n)
-    SELECT :c, u, name, d FROM unnest(CAST(:users AS uuid[]), CAST(:names AS text[]), CAST(:ds AS integer[]))
-                               AS x(u, name, d)
-    ON CONFLICT (city_id, user_id, name) DO UPDATE SET n = k.n + EXCLUDED.n
-    """
-)
-
-
-def _count(tx, city_id, counted: dict) -> None:
-    changes = [(user_id, name, d) for (user_id, name), d in counted.items() if d]
-    if changes:
-        tx.execute(_COUNT, {"c": city_id, "users": [str(u) for u, _, _ in changes],
-                            "names": [n for _, n, _ in changes], "ds": [d for _, _, d in changes]})
-
-
-_BOOK = text(
-    """
-    WITH l AS (
+    WITH s AS (
+        UPDATE gamification.subjects SET awarded = :awarded, counts = :counts, updated_at = now()
+        WHERE city_id = :c AND key = :key
+    ), k AS (
+        INSERT INTO gamification.counters AS k (city_id, user_id, name, n)
+        SELECT CAST(:c AS uuid), CAST(:u AS uuid), name, CAST(:dn AS integer)
+        FROM unnest(CAST(:names AS text[])) AS name
+        ON CONFLICT (city_id, user_id, name) DO UPDATE SET n = k.n + EXCLUDED.n
+    ), l AS (
         INSERT INTO gamification.ledger (city_id, user_id, points, reason, subject_key, source_event_id, earned_at)
-        VALUES (:c, :u, :d, :reason, :key, :source, :at)
+        SELECT CAST(:c AS uuid), CAST(:u AS uuid), CAST(:d AS integer), CAST(:reason AS text), CAST(:key AS text),
+               CAST(:source AS uuid), CAST(:at AS timestamptz)
+        WHERE CAST(:d AS integer) <> 0
     )
     INSERT INTO gamification.totals AS t (city_id, period, user_id, points)
-    SELECT :c, p, :u, :d FROM unnest(CAST(:periods AS text[])) AS p
+    SELECT CAST(:c AS uuid), p, CAST(:u AS uuid), CAST(:d AS integer) FROM unnest(CAST(:periods AS text[])) AS p
+    WHERE CAST(:d AS integer) <> 0
     ON CONFLICT (city_id, period, user_id) DO UPDATE SET points = t.points + EXCLUDED.points
     RETURNING period, points
     """
 )
-
-
-def _book(tx, city_id, row, delta: int, source_event_id) -> dict:
-    """One ledger entry and the user's totals of every period it falls in, in one statement."""
-    periods = list(ranking.period_keys(row.anchor_at))
-    rows = tx.execute(_BOOK, {
-        "c": city_id, "u": row.user_id, "d": delta, "reason": row.reason, "key": row.key,
-        "source": source_event_id, "at": row.anchor_at, "periods": periods,
-    }).all()
-    total = next((r.points for r in rows if r.period == "all"), None)
-    return {"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key, "total": total}
 
 
 # -- users, activity, badges, levels ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """text() statements on the DBAPI cursor, prepared once per connection, on the real PostgreSQL."""
 import uuid
+import weakref
 from datetime import date, datetime, timezone
 
 import pytest
@@ -34,7 +35,8 @@ INSERT = text(
 
 @pytest.mark.parametrize("prepared", ["1", "0"])
 def test_statements_run_prepared_or_plain_with_the_same_results(db, monkeypatch, prepared):
-    monkeypatch.setenv("DB_PREPARED_STATEMENTS", prepared)
+    monkeypatch.setattr(rawsql, "PREPARE", prepared == "1")
+    monkeypatch.setattr(rawsql, "_prepared", weakref.WeakKeyDictionary())
     ids = [uuid.uuid4() for _ in range(3)]
     names = ['plain', 'with "quotes" and \\ backslash', "comma, {brace}"]
     at = datetime(2026, 5, 1, 12, 30, tzinfo=timezone.utc)
@@ -45,6 +47,8 @@ def test_statements_run_prepared_or_plain_with_the_same_results(db, monkeypatch,
                                        "days": [date(2026, 5, 1), None, date(2026, 5, 3)],
                                        "ats": [at, at, None], "ns": [1, None, 3]}).all()
         assert sorted(r.name for r in rows) == sorted(names) and {r.n for r in rows} == {1, None, 3}
+    prepared_on = [state.get(rawsql._statement(INSERT.text).name) for state in rawsql._prepared.values()]
+    assert (True in prepared_on) == (prepared == "1")
     with db.transaction() as tx:
         got = tx.execute(text("SELECT name, day, at FROM raw_test.items WHERE id = ANY(CAST(:ids AS uuid[])) "
                               "AND name LIKE '%' ORDER BY name"), {"ids": [str(i) for i in ids]}).all()
@@ -55,17 +59,19 @@ def test_statements_run_prepared_or_plain_with_the_same_results(db, monkeypatch,
 
 
 def test_a_statement_postgresql_cannot_prepare_runs_plainly_in_the_same_transaction(db, monkeypatch):
-    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "1")
+    monkeypatch.setattr(rawsql, "PREPARE", True)
     # the type of :x cannot be inferred: PREPARE fails, the savepoint keeps the transaction going
-    unknowable = text("SELECT :x AS x")
+    unknowable = text("SELECT :x IS NULL AS missing")
     with db.transaction() as tx:
-        assert tx.execute(unknowable, {"x": "a"}).scalar() == "a"
-        assert tx.execute(unknowable, {"x": "b"}).scalar() == "b"
+        assert tx.execute(unknowable, {"x": "a"}).scalar() is False
+        assert tx.execute(unknowable, {"x": None}).scalar() is True
         assert tx.execute(text("SELECT 1")).scalar() == 1
+    name = rawsql._statement(unknowable.text).name
+    assert any(state.get(name) is rawsql._UNPREPARABLE for state in rawsql._prepared.values())
 
 
 def test_errors_are_sqlalchemy_errors_and_roll_back(db, monkeypatch):
-    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "1")
+    monkeypatch.setattr(rawsql, "PREPARE", True)
     same = str(uuid.uuid4())
     one = text("INSERT INTO raw_test.items (id, name) VALUES (:i, :n)")
     with db.transaction() as tx:
@@ -84,4 +90,4 @@ def test_bind_parameters_are_found_as_sqlalchemy_finds_them():
     stmt = rawsql._Statement(sql)
     assert stmt.plain == "SELECT CAST(%(a)s AS text), x::int, CAST(%(b)s AS int), '10:30', 'a%%' WHERE x = %(a)s"
     assert stmt.prepare.endswith("AS SELECT CAST($1 AS text), x::int, CAST($2 AS int), '10:30', 'a%' WHERE x = $1")
-    assert stmt.execute.endswith("(%(a)s, %(b)s)")
+    assert stmt.execute.endswith("(CAST(%(a)s AS text), CAST(%(b)s AS int))")
