@@ -29,7 +29,8 @@ from sqlalchemy.types import NullType
 _BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)")
 _CAST = re.compile(r"CAST\(\s*:(\w+)\s+AS\s+([\w\s\[\]]+?)\s*\)", re.IGNORECASE)
 MAX_CACHED = 4096
-_UNPREPARABLE = object()
+_UNPREPARABLE, _STALE = object(), object()
+STALE_PLAN = "0A000"  # "cached plan must not change result type"
 
 
 class _Statement:
@@ -100,7 +101,9 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
             return Rows.read(cursor)
         state = _prepared.setdefault(dbapi_connection, {})
         done = state.get(known.name)
-        if done is None:
+        if done is None or done is _STALE:
+            if done is _STALE:
+                cursor.execute(f"DEALLOCATE {known.name}")
             done, rows = _prepare_and_execute(cursor, known, parameters, dbapi.Error)
             state[known.name] = done
             if rows is not None:
@@ -111,6 +114,10 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
             cursor.execute(known.plain, parameters)
         return Rows.read(cursor)
     except dbapi.Error as err:
+        if getattr(err, "pgcode", None) == STALE_PLAN and PREPARE:
+            # the tables changed shape under a prepared plan (a migration while running): this
+            # transaction fails, the next one prepares the statement again
+            _prepared.setdefault(dbapi_connection, {})[known.name] = _STALE
         lost = connection.dialect.is_disconnect(err, dbapi_connection, cursor)
         if lost and not connection.invalidated:
             connection.engine.pool._invalidate(connection.connection, err)  # as SQLAlchemy does: renew the pool

@@ -82,7 +82,11 @@ def lock_users_and_rules(tx, city_id, user_ids) -> dict:
 # -- subjects ----------------------------------------------------------------------------------------
 # The statements of a vote's booking are plain SQL constants: they run once or more for every vote, and
 # as text() they go straight to the database driver (services/common/rawsql.py).
-_SUBJECT = text("SELECT * FROM gamification.subjects WHERE city_id = :c AND key = :key FOR UPDATE")
+# Columns by name, never `*`: a prepared statement's result may not change shape when a migration
+# adds a column while the service runs.
+_ALL = ", ".join(c.name for c in subjects.columns)
+_ALL_OF = ", ".join(f"{{t}}.{c.name}" for c in subjects.columns)
+_SUBJECT = text(f"SELECT {_ALL} FROM gamification.subjects WHERE city_id = :c AND key = :key FOR UPDATE")
 
 _SUBJECT_COLUMNS = ("user_id", "kind", "reason", "points", "active", "target_type", "target_id", "voter_id",
                     "value", "version", "anchor_at")
@@ -93,8 +97,8 @@ _PUT_SUBJECT = (
 # replacing: all but the subject's owner, kind and moment (its day and period) follow the new state
 _PUT_SUBJECT_REPLACING = text("WITH up AS (" + _PUT_SUBJECT + "DO UPDATE SET " + ", ".join(
     f"{c} = EXCLUDED.{c}" for c in _SUBJECT_COLUMNS if c not in ("user_id", "kind", "anchor_at")
-) + ", updated_at = now() RETURNING *) "
-    "SELECT up.*, COALESCE(t.hidden OR t.deleted, false) AS invisible FROM up "
+) + f", updated_at = now() RETURNING {_ALL}) "
+    f"SELECT {_ALL_OF.format(t='up')}, COALESCE(t.hidden OR t.deleted, false) AS invisible FROM up "
     "LEFT JOIN gamification.targets t "
     "ON t.city_id = up.city_id AND t.target_type = up.target_type AND t.target_id = up.target_id")
 _PUT_SUBJECT_KEEPING = text(_PUT_SUBJECT + "DO NOTHING")
@@ -159,8 +163,8 @@ def _as_subject(row) -> Subject:
 # of each cap group (same voter, author and day) by those values: statements whose plans are an index
 # lookup each, whatever the table's statistics say (a young table has none).
 _SUBJECTS = text(
-    """
-    SELECT s.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
+    f"""
+    SELECT {_ALL_OF.format(t="s")}, COALESCE(t.hidden OR t.deleted, false) AS invisible
     FROM gamification.subjects s
     LEFT JOIN gamification.targets t
            ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id
@@ -168,8 +172,8 @@ _SUBJECTS = text(
     """
 )
 _CAP_GROUP = text(
-    """
-    SELECT s.*, COALESCE(t.hidden OR t.deleted, false) AS invisible
+    f"""
+    SELECT {_ALL_OF.format(t="s")}, COALESCE(t.hidden OR t.deleted, false) AS invisible
     FROM gamification.subjects s
     LEFT JOIN gamification.targets t
            ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id

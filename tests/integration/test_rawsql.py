@@ -91,3 +91,33 @@ def test_bind_parameters_are_found_as_sqlalchemy_finds_them():
     assert stmt.plain == "SELECT CAST(%(a)s AS text), x::int, CAST(%(b)s AS int), '10:30', 'a%%' WHERE x = %(a)s"
     assert stmt.prepare.endswith("AS SELECT CAST($1 AS text), x::int, CAST($2 AS int), '10:30', 'a%' WHERE x = $1")
     assert stmt.execute.endswith("(CAST(%(a)s AS text), CAST(%(b)s AS int))")
+
+
+def test_a_table_changing_shape_under_a_prepared_statement_fails_once_then_prepares_again(db, monkeypatch):
+    monkeypatch.setattr(rawsql, "PREPARE", True)
+    eng = engine()
+    table = f"raw_test.shape_{uuid.uuid4().hex[:8]}"
+    with eng.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {table} (id integer PRIMARY KEY)"))
+        conn.execute(text(f"INSERT INTO {table} VALUES (1)"))
+    everything = text(f"SELECT * FROM {table}")
+
+    def read():
+        with db.transaction() as tx:
+            return tx.execute(everything).all()
+
+    for _ in range(3):
+        assert [tuple(r) for r in read()] == [(1,)]
+    name = rawsql._statement(everything.text).name
+    prepared_on = sum(1 for state in rawsql._prepared.values() if state.get(name) is True)
+    with eng.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN note text"))
+    outcomes = []
+    for _ in range(prepared_on + 3):
+        try:
+            outcomes.append([tuple(r) for r in read()])
+        except exc.DBAPIError:
+            outcomes.append("failed")
+    # each connection that had it prepared fails once, then prepares it again with the new shape
+    assert 1 <= outcomes.count("failed") <= prepared_on
+    assert outcomes[-3:] == [[(1, None)]] * 3
