@@ -224,7 +224,7 @@ def measure(eng, args) -> dict:
         with Session(eng) as s:
             row = _Row(user_id, f"bench:write:{i}", now - timedelta(days=i % 40))
             started = time.perf_counter()
-            store._book(s, CITY, row, 5, uuid.uuid4())
+            store.book(s, CITY, row, 5, uuid.uuid4(), counts=True)
             s.commit()
             samples.append((time.perf_counter() - started) * 1000)
     out["materialised"]["book_one_entry"] = {"median_ms": round(statistics.median(samples), 3), "runs": len(samples)}
@@ -239,10 +239,11 @@ def measure(eng, args) -> dict:
 
 
 class _Row:
-    """What store._book reads of a subject."""
+    """What store.book reads of a subject."""
 
     def __init__(self, user_id, key, anchor_at):
         self.user_id, self.key, self.anchor_at, self.reason = user_id, key, anchor_at, "idea_upvoted"
+        self.awarded, self.counts = 0, False
 
 
 if __name__ == "__main__":

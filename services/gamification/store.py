@@ -212,17 +212,24 @@ def settle(tx, city_id, keys: list[str], source_event_id, rules: dict, known: li
         row = by_key[subject.key]
         if delta == 0 and counts == row.counts:
             continue
-        totals = tx.execute(_SETTLE, {
-            "c": city_id, "key": row.key, "u": row.user_id, "awarded": row.awarded + delta, "counts": counts,
-            "names": list(counter_names(row.kind, row.target_type)) if counts != row.counts else [],
-            "dn": 1 if counts else -1, "d": delta, "reason": row.reason, "source": source_event_id,
-            "at": row.anchor_at, "periods": list(ranking.period_keys(row.anchor_at)),
-        }).all()
+        counters = counter_names(row.kind, row.target_type) if counts != row.counts else ()
+        total = book(tx, city_id, row, delta, source_event_id, counts=counts, counters=counters)
         if delta:
-            total = next((r.points for r in totals if r.period == "all"), None)
             booked.append({"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key,
                            "total": total})
     return booked
+
+
+def book(tx, city_id, row, delta: int, source_event_id, *, counts: bool, counters=()) -> int | None:
+    """A subject's new worth in one statement: `delta` more points awarded for it (a ledger entry and the
+    user's totals of every period it falls in), whether it `counts` now and the badge `counters` that
+    changed with that. Returns the user's all-time total after it (None when `delta` is 0)."""
+    totals = tx.execute(_SETTLE, {
+        "c": city_id, "key": row.key, "u": row.user_id, "awarded": row.awarded + delta, "counts": counts,
+        "names": list(counters), "dn": 1 if counts else -1, "d": delta, "reason": row.reason,
+        "source": source_event_id, "at": row.anchor_at, "periods": list(ranking.period_keys(row.anchor_at)),
+    }).all()
+    return next((r.points for r in totals if r.period == "all"), None)
 
 
 def counter_names(kind: str, target_type: str | None) -> tuple[str, ...]:
