@@ -241,7 +241,6 @@ def _client_address(request) -> str:
 
 
 def expected_services() -> list[str]:
-
     listed = os.environ.get("AGORA_SERVICES")
     return [s for s in listed.split(",") if s] if listed else list(SERVICES)
 
