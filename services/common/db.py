@@ -4,6 +4,7 @@ psycopg2 is made cooperative with eventlet (psycogreen), so a slow query blocks 
 """
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from contextlib import contextmanager
@@ -138,28 +139,18 @@ class Tx:
         self.emitted.append(envelope)
         return envelope
 
-    def first_time(self, event_id, consumer: str) -> bool:
-        """Record that `consumer` applied `event_id`; False when it already had."""
-        row = self.execute(
-            text(
-                f'INSERT INTO "{self.schema}".processed_events (consumer, event_id) VALUES (:c, :e) '
-                "ON CONFLICT DO NOTHING RETURNING 1"
-            ),
-            {"c": consumer, "e": str(event_id)},
-        ).first()
-        return row is not None
-
     def first_times(self, event_ids, consumer: str) -> set:
         """Record that `consumer` applied each of `event_ids`; returns those it had not applied before."""
-        ids = [str(e) for e in event_ids]
-        rows = self.execute(
-            text(
-                f'INSERT INTO "{self.schema}".processed_events (consumer, event_id) '
-                "SELECT :c, e FROM unnest(CAST(:ids AS uuid[])) AS e ON CONFLICT DO NOTHING RETURNING event_id"
-            ),
-            {"c": consumer, "ids": ids},
-        ).all()
+        rows = self.execute(_record_processed(self.schema), {"c": consumer, "ids": [str(e) for e in event_ids]})
         return {uuid.UUID(str(r.event_id)) for r in rows}
+
+
+@functools.lru_cache(maxsize=None)
+def _record_processed(schema: str):
+    return text(
+        f'INSERT INTO "{schema}".processed_events (consumer, event_id) '
+        "SELECT :c, e FROM unnest(CAST(:ids AS uuid[])) AS e ON CONFLICT DO NOTHING RETURNING event_id"
+    )
 
 
 class Db:

@@ -10,6 +10,8 @@ the commit only republishes (consumers are idempotent), never loses.
 """
 from __future__ import annotations
 
+import functools
+
 import eventlet
 from amqp import Message, spec
 from eventlet.event import Event
@@ -31,13 +33,15 @@ _wakers: dict[str, list[Event]] = {}
 
 
 def add_all(tx, schema: str, envelopes: list[Envelope]) -> None:
-    tx.execute(
-        text(
-            f'INSERT INTO "{schema}".outbox (event_id, type, payload) '
-            "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:payloads AS jsonb[]))"
-        ),
-        {"ids": [str(e.event_id) for e in envelopes], "types": [e.type for e in envelopes],
-         "payloads": [e.model_dump_json() for e in envelopes]},
+    tx.execute(_insert(schema), {"ids": [str(e.event_id) for e in envelopes], "types": [e.type for e in envelopes],
+                                 "payloads": [e.model_dump_json() for e in envelopes]})
+
+
+@functools.lru_cache(maxsize=None)
+def _insert(schema: str):
+    return text(
+        f'INSERT INTO "{schema}".outbox (event_id, type, payload) '
+        "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:payloads AS jsonb[]))"
     )
 
 

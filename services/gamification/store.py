@@ -47,20 +47,21 @@ _LOCK = text(
 )
 
 
+def _user_keys(pairs) -> list[str]:
+    """The lock keys of (city_id, user_id) pairs, in the one order every transaction takes them."""
+    return sorted({f"gam:{c}:{u}" for c, u in pairs if u is not None})
+
+
 def lock_users(tx, city_id, user_ids) -> None:
     """Serialise point changes per user (cap groups, totals, badges), in a fixed order: no deadlocks.
 
     One statement for all the users: the keys are taken in the order given (sorted here), row by row."""
-    keys = [f"gam:{city_id}:{u}" for u in sorted({str(u) for u in user_ids if u is not None})]
-    if len(keys) == 1:
-        tx.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": keys[0]})
-    elif keys:
-        tx.execute(_LOCK, {"keys": keys})
+    lock_pairs(tx, [(city_id, u) for u in user_ids])
 
 
 def lock_pairs(tx, pairs) -> None:
     """`lock_users` for (city_id, user_id) pairs of several cities at once, in the same fixed order."""
-    keys = sorted({f"gam:{c}:{u}" for c, u in pairs if u is not None})
+    keys = _user_keys(pairs)
     if keys:
         tx.execute(_LOCK, {"keys": keys})
 
@@ -74,8 +75,7 @@ _LOCK_AND_RULES = text(
 
 def lock_users_and_rules(tx, city_id, user_ids) -> dict:
     """`lock_users`, then `rules_of` (read once the locks are held), in one statement."""
-    keys = [f"gam:{city_id}:{u}" for u in sorted({str(u) for u in user_ids if u is not None})]
-    row = tx.execute(_LOCK_AND_RULES, {"c": city_id, "keys": keys}).one()
+    row = tx.execute(_LOCK_AND_RULES, {"c": city_id, "keys": _user_keys((city_id, u) for u in user_ids)}).one()
     return rule_book.effective(row.overrides)
 
 
@@ -85,7 +85,15 @@ def lock_users_and_rules(tx, city_id, user_ids) -> dict:
 # Columns by name, never `*`: a prepared statement's result may not change shape when a migration
 # adds a column while the service runs.
 _ALL = ", ".join(c.name for c in subjects.columns)
-_ALL_OF = ", ".join(f"{{t}}.{c.name}" for c in subjects.columns)
+
+
+def _with_visibility(from_item: str, alias: str) -> str:
+    """SELECT the subject columns of `alias` (named in `from_item`) and whether its content is hidden
+    or deleted (`invisible`): the rows every settlement reads."""
+    columns = ", ".join(f"{alias}.{c.name}" for c in subjects.columns)
+    return (f"SELECT {columns}, COALESCE(t.hidden OR t.deleted, false) AS invisible FROM {from_item} "
+            f"LEFT JOIN gamification.targets t ON t.city_id = {alias}.city_id "
+            f"AND t.target_type = {alias}.target_type AND t.target_id = {alias}.target_id")
 _SUBJECT = text(f"SELECT {_ALL} FROM gamification.subjects WHERE city_id = :c AND key = :key FOR UPDATE")
 
 _SUBJECT_COLUMNS = ("user_id", "kind", "reason", "points", "active", "target_type", "target_id", "voter_id",
@@ -97,10 +105,7 @@ _PUT_SUBJECT = (
 # replacing: all but the subject's owner, kind and moment (its day and period) follow the new state
 _PUT_SUBJECT_REPLACING = text("WITH up AS (" + _PUT_SUBJECT + "DO UPDATE SET " + ", ".join(
     f"{c} = EXCLUDED.{c}" for c in _SUBJECT_COLUMNS if c not in ("user_id", "kind", "anchor_at")
-) + f", updated_at = now() RETURNING {_ALL}) "
-    f"SELECT {_ALL_OF.format(t='up')}, COALESCE(t.hidden OR t.deleted, false) AS invisible FROM up "
-    "LEFT JOIN gamification.targets t "
-    "ON t.city_id = up.city_id AND t.target_type = up.target_type AND t.target_id = up.target_id")
+) + f", updated_at = now() RETURNING {_ALL}) " + _with_visibility("up", "up"))
 _PUT_SUBJECT_KEEPING = text(_PUT_SUBJECT + "DO NOTHING")
 
 
@@ -163,23 +168,13 @@ def _as_subject(row) -> Subject:
 # of each cap group (same voter, author and day) by those values: statements whose plans are an index
 # lookup each, whatever the table's statistics say (a young table has none).
 _SUBJECTS = text(
-    f"""
-    SELECT {_ALL_OF.format(t="s")}, COALESCE(t.hidden OR t.deleted, false) AS invisible
-    FROM gamification.subjects s
-    LEFT JOIN gamification.targets t
-           ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id
-    WHERE s.city_id = :c AND s.key = ANY(CAST(:keys AS text[]))
-    """
+    _with_visibility("gamification.subjects s", "s")
+    + " WHERE s.city_id = :c AND s.key = ANY(CAST(:keys AS text[]))"
 )
 _CAP_GROUP = text(
-    f"""
-    SELECT {_ALL_OF.format(t="s")}, COALESCE(t.hidden OR t.deleted, false) AS invisible
-    FROM gamification.subjects s
-    LEFT JOIN gamification.targets t
-           ON t.city_id = s.city_id AND t.target_type = s.target_type AND t.target_id = s.target_id
-    WHERE s.city_id = :c AND s.kind = 'vote' AND s.voter_id = :voter AND s.user_id = :user AND s.day = :day
-      AND s.key <> ALL(CAST(:keys AS text[]))
-    """
+    _with_visibility("gamification.subjects s", "s")
+    + " WHERE s.city_id = :c AND s.kind = 'vote' AND s.voter_id = :voter AND s.user_id = :user AND s.day = :day"
+    " AND s.key <> ALL(CAST(:keys AS text[]))"
 )
 
 

@@ -134,3 +134,6 @@ flags = Table(
     UniqueConstraint("city_id", "target_type", "target_id", "user_id", name="uq_ideas_flags_one_per_user"),
     Index("ix_ideas_flags_open", "city_id", "created_at", postgresql_where=text("resolved_at IS NULL")),
 )
+
+# What takes votes, by the target type voting's events name.
+TARGETS = {"idea": ideas, "comment": comments}

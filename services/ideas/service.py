@@ -19,10 +19,9 @@ from services.common.errors import Conflict, Forbidden, NotFound, Unauthorized, 
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
 from services.ideas import listing, moderation, schemas, texts, views, vote_counts, workflow
-from services.ideas.models import comments, flags, ideas, metadata, projects, users
+from services.ideas.models import TARGETS, comments, flags, ideas, metadata, projects, users
 
 PROFILE_LOOKUP_SECONDS = 2.0
-TARGETS = {"idea": ideas, "comment": comments}
 
 
 def _uuid(value):

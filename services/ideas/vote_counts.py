@@ -15,9 +15,8 @@ from sqlalchemy import text
 from services.common import logs
 from services.common.errors import validate
 from services.ideas import ranking, schemas
-from services.ideas.models import comments, ideas
+from services.ideas.models import TARGETS
 
-TARGETS = {"idea": ideas, "comment": comments}
 _LOCK = {
     t.name: text(
         f"SELECT id, city_id, votes_version, trend_score, trend_at FROM ideas.{t.name} "
@@ -67,22 +66,28 @@ def _apply_to(tx, table, target_type: str, votes) -> None:
         _write(tx, table.name, changed)
 
 
+# One UPDATE for every changed row of a table; totals only where a newer version brought them.
+_WRITE = {
+    t.name: text(
+        f"""
+        UPDATE ideas.{t.name} AS t SET
+            trend_score = u.trend_score, trend_at = u.trend_at,
+            up_votes = COALESCE(u.up_votes, t.up_votes), down_votes = COALESCE(u.down_votes, t.down_votes),
+            votes_version = u.votes_version, controversy = COALESCE(u.controversy, t.controversy)
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS float8[]), CAST(:ats AS timestamptz[]),
+                    CAST(:ups AS integer[]), CAST(:downs AS integer[]), CAST(:versions AS bigint[]),
+                    CAST(:controversies AS float8[]))
+             AS u(id, trend_score, trend_at, up_votes, down_votes, votes_version, controversy)
+        WHERE t.id = u.id
+        """
+    )
+    for t in TARGETS.values()
+}
+
+
 def _write(tx, table_name: str, changed) -> None:
-    """One UPDATE for every changed row; totals only where a newer version brought them."""
     tx.execute(
-        text(
-            f"""
-            UPDATE ideas.{table_name} AS t SET
-                trend_score = u.trend_score, trend_at = u.trend_at,
-                up_votes = COALESCE(u.up_votes, t.up_votes), down_votes = COALESCE(u.down_votes, t.down_votes),
-                votes_version = u.votes_version, controversy = COALESCE(u.controversy, t.controversy)
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS float8[]), CAST(:ats AS timestamptz[]),
-                        CAST(:ups AS integer[]), CAST(:downs AS integer[]), CAST(:versions AS bigint[]),
-                        CAST(:controversies AS float8[]))
-                 AS u(id, trend_score, trend_at, up_votes, down_votes, votes_version, controversy)
-            WHERE t.id = u.id
-            """
-        ),
+        _WRITE[table_name],
         {
             "ids": [str(i) for i, _ in changed],
             "scores": [r.trend_score for _, r in changed],
