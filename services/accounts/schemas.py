@@ -9,10 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from services.common.events import event_type
+from services.common.texts import LOCALE
 
 Gender = Literal["female", "male", "other"]
 Role = Literal["citizen", "moderator", "admin"]
-LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
