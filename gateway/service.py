@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-import os
 import time
 from contextlib import contextmanager
 
@@ -241,8 +240,7 @@ def _client_address(request) -> str:
 
 
 def expected_services() -> list[str]:
-    listed = os.environ.get("AGORA_SERVICES")
-    return [s for s in listed.split(",") if s] if listed else list(SERVICES)
+    return list(settings().agora_services or SERVICES)
 
 
 def _validated(model: type[BaseModel], data, where: str):

@@ -81,7 +81,7 @@ def service_db():
         return migrated[service]
 
     yield get
-    from services.common.db import sqlalchemy_url, _engines
+    from services.common.engines import _engines, sqlalchemy_url
 
     eng = _engines.pop(sqlalchemy_url(url), None)
     if eng is not None:
