@@ -84,8 +84,7 @@ class GatewayService:
             )
         except AgoraError as exc:
             status = exc.status
-            headers = {"Retry-After": str(exc.details[0]["retry_after"])} if status == 429 else None
-            return error_response(exc, headers)
+            return error_response(exc, _retry_after(exc))
         except RemoteError as exc:
             status = 500
             logs.get().error("service_error", exc_type=exc.exc_type, route=endpoint)
@@ -229,6 +228,14 @@ def _service_answer(service: str):
     except (OSError, AMQPError, KombuError) as exc:
         logs.get().warning("rpc_broker_unreachable", service=service, error=repr(exc))
         raise Unavailable("The platform's message bus is not reachable; try again shortly.") from None
+
+
+def _retry_after(exc: AgoraError) -> dict | None:
+    """The Retry-After header of a 429, when the error says how long to wait."""
+    if exc.status != 429:
+        return None
+    wait = next((d["retry_after"] for d in exc.details if isinstance(d, dict) and "retry_after" in d), None)
+    return {"Retry-After": str(wait)} if wait is not None else None
 
 
 def _client_address(request) -> str:

@@ -82,6 +82,17 @@ class RoleChange(Strict):
     role: Role
 
 
+class UserQuery(BaseModel):
+    """`?role=&q=&limit=&cursor=` of a city's users (admin)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    role: Role | None = Field(None, description="only users with this role")
+    q: str | None = Field(None, max_length=200, description="part of the display name or e-mail")
+    limit: int = Field(20, ge=1, le=100, description="page size, 1-100")
+    cursor: str | None = Field(None, max_length=512, description="next_cursor of the previous page")
+
+
 class Profile(BaseModel):
     """What other services may know of a user: demographics, never e-mail or password."""
 
