@@ -185,7 +185,8 @@ class GatewayService:
 
     @http("GET", "/readyz")
     def readyz(self, request):
-        checks = {}
+        # the gateway's own connection first: the broker may be back while it is still reconnecting
+        checks = {"rpc_client": self.rpc.connected}
         try:
             with Connection(settings().amqp_uri, connect_timeout=2) as conn:
                 channel = conn.channel()

@@ -238,6 +238,11 @@ class _Caller:
     def __init__(self, client: RpcClient, headers: dict):
         self._client, self._headers = client, headers
 
+    @property
+    def connected(self) -> bool:
+        """Whether calls can be sent now (false while the connection to the broker is made again)."""
+        return self._client.channel is not None
+
     def call(self, service: str, method: str, *args, timeout: float):
         """The result of `service.method(*args)`; raises the service's error, `eventlet.Timeout` after
         `timeout` seconds, `UnknownService`, or `BrokerAway`."""
