@@ -9,6 +9,8 @@ the SQL in store.py.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import uuid
 from datetime import datetime
 
@@ -266,15 +268,16 @@ def import_pabulib(db, me: auth.Principal, pid, data: schemas.PabulibImport, *, 
     require_budgeting_project(db, me.city_id, pid, peers=peers, now=now, principal=principal)
     if not data.text.strip():
         raise ValidationFailed("The body is empty; send a pabulib .pb file.", [{"field": "body", "issue": "empty"}])
-    try:
-        # in this green thread, pausing every few rows: a large file never holds the process
-        election = pabulib.parse(data.text, pause=pause)
-    except pabulib.PabulibError as exc:
-        issue = {"field": "body", "issue": exc.message}
-        if exc.line is not None:
-            issue["line"] = exc.line
-        raise ValidationFailed(f"The pabulib file is not valid: {exc}", [issue]) from None
-    plan = interchange.plan_import(election, data.city_locales, pause=pause)
+    # in this green thread, pausing every few rows: a large file never holds the process
+    with young_collections_only():
+        try:
+            election = pabulib.parse(data.text, pause=pause)
+        except pabulib.PabulibError as exc:
+            issue = {"field": "body", "issue": exc.message}
+            if exc.line is not None:
+                issue["line"] = exc.line
+            raise ValidationFailed(f"The pabulib file is not valid: {exc}", [issue]) from None
+        plan = interchange.plan_import(election, data.city_locales, pause=pause)
     with db.transaction() as tx:
         row = store.budget_of(tx.session, me.city_id, pid, lock="update")
         if row is not None:
@@ -296,6 +299,29 @@ def import_pabulib(db, me: auth.Principal, pid, data: schemas.PabulibImport, *, 
         _phase_changed(tx, me, pid, row, loaded)
     logs.get().info("pabulib_imported", project_id=str(pid), items=len(item_ids), ballots=count)
     return {"items": item_ids, "ballots": count}
+
+
+_parsing = 0
+
+
+@contextlib.contextmanager
+def young_collections_only():
+    """A large file becomes a million small objects while it is read: a full collection of the garbage
+    collector over them holds the process for hundreds of milliseconds. Meanwhile only the young
+    generations are collected, at each pause (`collect_young`); the full collection comes after."""
+    global _parsing
+    _parsing += 1
+    gc.disable()
+    try:
+        yield
+    finally:
+        _parsing -= 1
+        if not _parsing:
+            gc.enable()
+
+
+def collect_young() -> None:
+    gc.collect(1)
 
 
 def export_pabulib(session, me: auth.Principal, pid) -> str:

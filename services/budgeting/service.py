@@ -98,7 +98,7 @@ class BudgetingService:
         pid = _pid(project_id)
         data = validate(schemas.PabulibImport, payload)
         return handlers.import_pabulib(self.db, me, pid, data, peers=self.peers, now=_now(), principal=principal,
-                                       pause=eventlet.sleep)
+                                       pause=_pause)
 
     @rpc
     def export_pabulib(self, principal: dict, city_id: str, project_id: str) -> str:
@@ -123,6 +123,12 @@ class BudgetingService:
     @on_event("accounts", "user_updated")
     def on_user_updated(self, tx, event):
         handlers.profile_fact(tx, event)
+
+
+def _pause() -> None:
+    """Let the other green threads of the process run (a long parse calls it every few rows)."""
+    handlers.collect_young()
+    eventlet.sleep(0)
 
 
 def _now() -> datetime:

@@ -200,7 +200,7 @@ class Probe:
     """Asks the platform's /healthz over and over from a thread, each time allowing `patience` seconds,
     while the test does something heavy; `answers` counts the probes answered, `late` those that were not."""
 
-    def __init__(self, url: str, patience: float = 2.0):
+    def __init__(self, url: str, patience: float = 1.5):
         self.url, self.patience = url + "/healthz", patience
         self.answers, self.late, self.longest = 0, 0, 0.0
         self._stop = threading.Event()
