@@ -4,7 +4,7 @@ demographics.
 
 Plain functions called with their dependencies: `tx` or `db` (when a use case asks a peer between
 reads and writes), `peers` (`peers.ask(service, method, *args)`), `now` (the clock), `pause` (lets other
-work run during a long parse). The decisions are in process.py, ballots.py, tally.py and outcomes.py;
+work run during a long parse). The decisions are in rules.py, ballots.py, tally.py and outcomes.py;
 the SQL in store.py.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from eventlet import tpool
 
-from services.budgeting import interchange, pabulib, process, readmodels, schemas, store, tally
+from services.budgeting import interchange, pabulib, readmodels, rules, schemas, store, tally
 from services.common import auth, logs, pagination
 from services.common.errors import AgoraError, Conflict, NotFound, ValidationFailed
 from services.common.texts import check_locales
@@ -30,7 +30,7 @@ def configure_budget(db, me: auth.Principal, pid: uuid.UUID, data: schemas.Budge
                      principal: dict) -> dict:
     wanted = data.model_dump(exclude_unset=True, exclude_none=True)
     if "ballot" in wanted:
-        wanted["ballot"] = process.normalized_ballot(data.ballot.model_dump(mode="json"))
+        wanted["ballot"] = rules.normalized_ballot(data.ballot.model_dump(mode="json"))
     require_budgeting_project(db, me.city_id, pid, peers=peers, now=now, principal=principal)
     with db.transaction() as tx:
         row = store.budget_of(tx.session, me.city_id, pid, lock="update")
@@ -42,15 +42,15 @@ def configure_budget(db, me: auth.Principal, pid: uuid.UUID, data: schemas.Budge
                                         for k in missing])
             row = store.create_budget(
                 tx, me.city_id, pid, total=wanted["total"], currency=wanted["currency"], ballot=wanted["ballot"],
-                phase=wanted.get("phase", "collecting"), rule=wanted.get("rule", process.DEFAULT_RULE))
+                phase=wanted.get("phase", "collecting"), rule=wanted.get("rule", rules.DEFAULT_RULE))
             if row is None:
                 raise Conflict("The budget was configured by someone else at the same moment; try again.")
             _phase_changed(tx, me, pid, row)
         else:
             current = store.budget_dict(row)
-            process.check_settings_change(row.phase, current, wanted)
+            rules.check_settings_change(row.phase, current, wanted)
             if "phase" in wanted:
-                process.check_phase_change(row.phase, wanted["phase"])
+                rules.check_phase_change(row.phase, wanted["phase"])
             changes = {k: v for k, v in wanted.items() if v != current.get(k)}
             if changes:
                 row = store.update_budget(tx, me.city_id, pid, bump="total" in changes, **changes)
@@ -149,9 +149,9 @@ def save_ballot(tx, me: auth.Principal, pid, data: schemas.BallotBody) -> dict:
 
 def _save_draft(tx, me, pid, budget, data: schemas.BallotBody):
     config = dict(budget.ballot)
-    ballot = process.ballot_of(config, data.item_ids, data.points)
+    ballot = rules.ballot_of(config, data.item_ids, data.points)
     costs = {str(i.id): i.cost for i in store.items_of(tx.session, me.city_id, pid)}
-    process.check_ballot(ballot, costs, config, budget.total)
+    rules.check_ballot(ballot, costs, config, budget.total)
     if isinstance(ballot, dict):
         given = [(k, v) for k, v in ballot.items() if v > 0]
         item_ids, points = [k for k, _ in given], [v for _, v in given]
@@ -227,7 +227,7 @@ def _compute(session, city_id, pid, budget, rule: str, by: str | None, profiles:
         rows = store.submitted(session, city_id, pid)
         ballots = tally.ballots_of(rows, {i.item_id: i.key for i in items},
                                    cumulative=budget.ballot.get("type") == "cumulative")
-    # the rules are CPU-bound: run them on a thread so this process keeps serving meanwhile
+    # the outcome methods are CPU-bound: run them on a thread so this process keeps serving meanwhile
     if by is None:
         answer = tpool.execute(tally.outcome, rule, items, budget.total, ballots)
     else:
@@ -287,7 +287,7 @@ def import_pabulib(db, me: auth.Principal, pid, data: schemas.PabulibImport, *, 
         fields = {"total": plan.total, "currency": plan.currency or (row.currency if row else DEFAULT_CURRENCY),
                   "ballot": plan.ballot, "meta": plan.meta}
         if row is None:
-            row = store.create_budget(tx, me.city_id, pid, phase="closed", rule=process.DEFAULT_RULE, **fields)
+            row = store.create_budget(tx, me.city_id, pid, phase="closed", rule=rules.DEFAULT_RULE, **fields)
             if row is None:
                 raise Conflict("The budget was configured by someone else at the same moment; try again.")
         else:

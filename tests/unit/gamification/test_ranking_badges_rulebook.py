@@ -77,3 +77,12 @@ def test_engaged_query_accepts_dates_and_refuses_an_empty_period():
     assert q.from_.day == 1 and q.format == "csv"
     with pytest.raises(ValidationError):
         EngagedQuery.model_validate({"from": "2026-06-01", "to": "2026-05-01"})
+
+
+def test_a_vote_is_what_it_is_but_earns_and_gives_back_as_an_up_vote():
+    assert rulebook.vote_reason("idea", "up") == "idea_upvoted"
+    assert rulebook.vote_reason("comment", "down") == "comment_downvoted"
+    r = rulebook.effective(None)
+    assert rulebook.vote_points(r, "idea_upvoted") == 5 and rulebook.vote_points(r, "idea_downvoted") == 0
+    assert rulebook.booked_as("vote", "idea_downvoted", "idea") == "idea_upvoted"
+    assert rulebook.booked_as("idea_posted", "idea_posted", "idea") == "idea_posted"

@@ -1,4 +1,4 @@
-"""The life of a budget: its phases, its ballot rules, and what may change when. Plain functions, no I/O.
+"""Budgeting's pure decisions: the life of a budget (its phases, its ballot rules, what may change when). No I/O.
 
 Phases go forward only: `collecting` (items are added) → `voting` (citizens fill in and submit
 ballots) → `closed` (results published); `collecting → closed` is allowed too. The total, the
