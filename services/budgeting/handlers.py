@@ -278,6 +278,14 @@ def import_pabulib(db, me: auth.Principal, pid, data: schemas.PabulibImport, *, 
                 issue["line"] = exc.line
             raise ValidationFailed(f"The pabulib file is not valid: {exc}", [issue]) from None
         plan = interchange.plan_import(election, data.city_locales, pause=pause)
+        del election
+        item_ids, count = _store_import(db, me, pid, plan)
+        del plan  # freed before the collector runs in full again
+    logs.get().info("pabulib_imported", project_id=str(pid), items=len(item_ids), ballots=count)
+    return {"items": item_ids, "ballots": count}
+
+
+def _store_import(db, me, pid, plan: interchange.ImportPlan) -> tuple[dict, int]:
     with db.transaction() as tx:
         row = store.budget_of(tx.session, me.city_id, pid, lock="update")
         if row is not None:
@@ -297,8 +305,7 @@ def import_pabulib(db, me: auth.Principal, pid, data: schemas.PabulibImport, *, 
         row = store.budget_of(tx.session, me.city_id, pid)
         loaded = ([tally.Item(item_ids[p.key], p.key, p.cost) for p in plan.items], plan.ballots())
         _phase_changed(tx, me, pid, row, loaded)
-    logs.get().info("pabulib_imported", project_id=str(pid), items=len(item_ids), ballots=count)
-    return {"items": item_ids, "ballots": count}
+    return item_ids, count
 
 
 _parsing = 0
@@ -306,9 +313,10 @@ _parsing = 0
 
 @contextlib.contextmanager
 def young_collections_only():
-    """A large file becomes a million small objects while it is read: a full collection of the garbage
-    collector over them holds the process for hundreds of milliseconds. Meanwhile only the young
-    generations are collected, at each pause (`collect_young`); the full collection comes after."""
+    """A large file becomes a million small objects while it is read and stored: a full collection of
+    the garbage collector over them holds the process for hundreds of milliseconds. Meanwhile only the
+    young generations are collected, at each pause (`collect_young`); the full collection comes after,
+    once they are freed."""
     global _parsing
     _parsing += 1
     gc.disable()
