@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.budgeting import pabulib, rules
+from services.budgeting import outcomes, pabulib
 
 DATA = Path(os.environ.get("AGORA_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")) / "pb"
 OUT = ROOT / "bench" / "results" / "budgeting.json"
@@ -93,7 +93,7 @@ def bench_file(name: str, ref, repeat: int, pabu_repeat: int, deadline: float, o
 
     ours_times, outcome = [], None
     for _ in range(repeat):
-        res, dt = _timed(lambda: rules.mes(costs, budget, ballots))
+        res, dt = _timed(lambda: outcomes.mes(costs, budget, ballots))
         ours_times.append(dt)
         outcome = res
         if sum(ours_times) + dt > ours_cap:

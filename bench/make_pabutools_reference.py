@@ -93,7 +93,7 @@ def compute(path: Path, rules: list[str]) -> dict:
 def tail_check(path: Path, samples: int = 3) -> dict:
     """pabutools check of the end of the MES completion, located with our implementation."""
     from services.budgeting import pabulib as ours_pb
-    from services.budgeting import rules as ours
+    from services.budgeting import outcomes as ours
 
     election = ours_pb.parse(path.read_text(encoding="utf-8"))
     t0 = time.perf_counter()

@@ -199,12 +199,12 @@ def split_pairs(city: City, clients: int, votes_per_voter: int = 6, seed: int = 
 
 # -- the books -------------------------------------------------------------------------------------
 def expected_points(conn, city_id: str) -> dict[str, int]:
-    """Each author's points by services/gamification/rules.py, from the ideas and votes stored:
+    """Each author's points by services/gamification/rulebook.py, from the ideas and votes stored:
     one point per idea posted, and per up vote on an idea 5 points, counting at most `daily_cap_per_pair`
     up votes of one voter to one author a day; down votes earn nothing."""
-    from services.gamification import rules
+    from services.gamification import rulebook
 
-    rb = rules.effective(None)
+    rb = rulebook.effective(None)
     posted = rb["points"]["idea_posted"]
     upvoted = rb["points"]["idea_upvoted"]
     cap = rb["daily_cap_per_pair"]

@@ -1,34 +1,27 @@
 """Gamification: leaderboards, scores and badges, the rules, and the admin view of engaged citizens."""
-from pydantic import BaseModel, ConfigDict, Field
-
 from gateway.routing import ADMIN, Reply, route
 from services.gamification import schemas
 
 TAG = "gamification"
 
 
-class ScoreQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    period: schemas.Period = Field("all", description="all | month | week: the points and rank of that period")
-
-
 @route("GET", "/cities/<city>/leaderboard", query=schemas.LeaderboardQuery, tag=TAG,
        summary="The city's leaderboard (standard competition ranks: equal points, equal rank)")
 def leaderboard(call):
-    return call.rpc("gamification", "leaderboard", call.city_id, call.query.model_dump(mode="json"))
+    return call.rpc("gamification", "leaderboard", call.principal, call.city_id, call.query.model_dump(mode="json"))
 
 
-@route("GET", "/cities/<city>/users/<user_id>/score", query=ScoreQuery, tag=TAG,
+@route("GET", "/cities/<city>/users/<user_id>/score", query=schemas.ScoreQuery, tag=TAG,
        summary="A user's points, rank, level and badges")
 def score(call):
-    return call.rpc("gamification", "score", call.city_id, call.params["user_id"], call.query.period)
+    return call.rpc("gamification", "score", call.principal, call.city_id, call.params["user_id"],
+                    call.query.model_dump(mode="json"))
 
 
 @route("GET", "/cities/<city>/gamification/rules", tag=TAG,
        summary="The points each action earns, the daily cap, badge thresholds and levels")
 def rules(call):
-    return call.rpc("gamification", "get_rules", call.city_id)
+    return call.rpc("gamification", "get_rules", call.principal, call.city_id)
 
 
 @route("PATCH", "/cities/<city>/gamification/rules", auth=ADMIN, body=schemas.RulesChange, tag=TAG,

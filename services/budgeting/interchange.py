@@ -116,8 +116,9 @@ def ballot_config(election: pabulib.Election) -> dict:
     return {"type": "approval", "min_items": lo or None, "max_items": hi, "min_spend_share": None, "points": None}
 
 
-def plan_import(election: pabulib.Election, locales: list[str]) -> ImportPlan:
-    """What an import stores. ValidationFailed for a vote type a budget cannot hold."""
+def plan_import(election: pabulib.Election, locales: list[str], pause=None) -> ImportPlan:
+    """What an import stores. ValidationFailed for a vote type a budget cannot hold. `pause` is called
+    every `pabulib.ROWS_PER_PAUSE` voters (see `pabulib.parse`)."""
     kind = election.vote_type
     if kind not in IMPORTABLE:
         raise ValidationFailed(f"Files with vote_type {kind!r} cannot be imported.", [
@@ -130,7 +131,9 @@ def plan_import(election: pabulib.Election, locales: list[str]) -> ImportPlan:
     for p in election.projects:
         name = (p.name or "").strip() or f"Project {p.project_id}"
         plan.items.append(ItemPlan(key=p.project_id, title={locale: name}, cost=p.cost, extra=dict(p.extra)))
-    for v in election.votes:
+    for n, v in enumerate(election.votes, 1):
+        if pause is not None and n % pabulib.ROWS_PER_PAUSE == 0:
+            pause()
         plan.voters.append(VoterPlan(
             voter_ref=v.voter_id, keys=tuple(v.items), points=tuple(v.points) if v.points is not None else None,
             age_group=age_group_of_age(v.extra.get("age")), gender=gender_of_sex(v.extra.get("sex")),

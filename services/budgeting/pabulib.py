@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -96,7 +97,7 @@ class Election:
         return {p.project_id: p.cost for p in self.projects}
 
     def ballots(self) -> list:
-        """Ballots ready for :mod:`services.budgeting.rules`.
+        """Ballots ready for :mod:`services.budgeting.outcomes`.
 
         Cumulative and scoring votes become ``{project_id: points}`` dicts; every
         other vote type becomes the ordered tuple of project ids (ordinal and
@@ -108,11 +109,29 @@ class Election:
         return [tuple(v.items) for v in self.votes]
 
 
+# Numbers in a file get the bounds of the API (services/budgeting/schemas.py MAX_MONEY), checked on the
+# text and its exponent before any conversion: `int(Decimal("1e200000"))` would build a 200,000-digit
+# integer, holding the interpreter for seconds.
+MAX_NUMBER = Decimal("1e15")
+MAX_NUMBER_TEXT = 64       # characters
+MAX_DECIMALS = 15          # digits after the point
+
+# Parsing yields to other work (`pause`) every this many rows, so a large file never holds the process.
+ROWS_PER_PAUSE = 200
+
+
+class OutOfRange(ValueError):
+    """A number that is well formed but outside the bounds of the API."""
+
+
 def parse_number(text: str) -> Number:
     """Parse ``"1200"``, ``"1200.50"``, ``"1200,50"`` or ``"7000.0"``; integral values come back as ``int``.
 
-    Raises ``ValueError`` for anything else (including NaN and infinities).
+    Raises ``ValueError`` for anything else (including NaN and infinities), and :class:`OutOfRange`
+    beyond 1e15 (or finer than 15 decimals).
     """
+    if len(text) > MAX_NUMBER_TEXT:
+        raise OutOfRange(f"a number of more than {MAX_NUMBER_TEXT} characters")
     s = text.strip().replace(",", ".")
     if not s:
         raise ValueError("empty number")
@@ -122,9 +141,23 @@ def parse_number(text: str) -> Number:
         raise ValueError(f"not a number: {text!r}") from None
     if not d.is_finite():
         raise ValueError(f"not a finite number: {text!r}")
+    if d and (d.adjusted() > MAX_NUMBER.adjusted() or abs(d) > MAX_NUMBER):
+        raise OutOfRange(f"{text.strip()!r} is more than {MAX_NUMBER:.0e}".replace("+", ""))
+    if d.as_tuple().exponent < -MAX_DECIMALS and d != d.quantize(Decimal(1).scaleb(-MAX_DECIMALS)):
+        raise OutOfRange(f"{text.strip()!r} has more than {MAX_DECIMALS} decimals")
     if d == d.to_integral_value():
         return int(d)
     return d.normalize()
+
+
+def _number(text: str, what: str, line: int) -> Number:
+    """`parse_number`, as a PabulibError naming `what` (\"cost of project 'p1'\")."""
+    try:
+        return parse_number(text)
+    except OutOfRange as exc:
+        raise PabulibError(f"{what} is out of range: {exc}", line=line) from None
+    except ValueError:
+        raise PabulibError(f"{what} is not a number: {text!r}", line=line) from None
 
 
 def _is_blank(row: list[str]) -> bool:
@@ -174,7 +207,7 @@ def _header(rows, section: str, required: tuple[str, ...]) -> tuple[int, list[st
     return line, hdr
 
 
-def parse(text: str) -> Election:
+def parse(text: str, pause: Callable[[], object] | None = None) -> Election:
     """Parse the text of a ``.pb`` file into an :class:`Election`.
 
     Raises :class:`PabulibError` (with ``line`` set where it applies) when the text
@@ -184,7 +217,10 @@ def parse(text: str) -> Election:
     positive numbers; unknown ``vote_type``; votes naming unknown or repeated
     projects; points missing, non-numeric, negative or not matching the projects
     listed; duplicate project or voter ids; fewer or more projects/votes than
-    ``num_projects``/``num_votes`` announce.
+    ``num_projects``/``num_votes`` announce; numbers beyond the bounds of the API.
+
+    ``pause`` (e.g. ``eventlet.sleep``) is called every ``ROWS_PER_PAUSE`` rows, so that a process
+    parsing a large file keeps serving meanwhile.
     """
     rows = _rows(text)
     meta: dict[str, str] = {}
@@ -198,7 +234,9 @@ def parse(text: str) -> Election:
     vote_type: str | None = None
     last_line = 0
 
-    for line, row in rows:
+    for n, (line, row) in enumerate(rows, 1):
+        if pause is not None and n % ROWS_PER_PAUSE == 0:
+            pause()
         last_line = line
         name = _section_name(row)
         if name is not None:
@@ -266,10 +304,7 @@ def _check_meta(meta: dict[str, str], line: int) -> None:
             raise PabulibError(f"META lacks the {key!r} entry", line=line)
     if meta["vote_type"] not in VOTE_TYPES:
         raise PabulibError(f"unsupported vote_type {meta['vote_type']!r}; expected one of {', '.join(VOTE_TYPES)}", line=line)
-    try:
-        budget = parse_number(meta["budget"])
-    except ValueError:
-        raise PabulibError(f"META budget is not a number: {meta['budget']!r}", line=line) from None
+    budget = _number(meta["budget"], "META budget", line)
     if budget <= 0:
         raise PabulibError(f"META budget must be positive, got {meta['budget']!r}", line=line)
 
@@ -283,10 +318,7 @@ def _project(rec: dict[str, str], line: int, project_ids: set[str]) -> Project:
     if pid in project_ids:
         raise PabulibError(f"duplicate project_id {pid!r}", line=line)
     raw_cost = rec.pop("cost")
-    try:
-        cost = parse_number(raw_cost)
-    except ValueError:
-        raise PabulibError(f"cost of project {pid!r} is not a number: {raw_cost!r}", line=line) from None
+    cost = _number(raw_cost, f"cost of project {pid!r}", line)
     if cost <= 0:
         raise PabulibError(f"cost of project {pid!r} must be positive, got {raw_cost!r}", line=line)
     project_ids.add(pid)
@@ -324,10 +356,7 @@ def _vote(rec: dict[str, str], line: int, vote_type: str, project_ids: set[str],
             )
         points = []
         for item, part in zip(items, parts):
-            try:
-                value = parse_number(part)
-            except ValueError:
-                raise PabulibError(f"points of voter {vid!r} for project {item!r} is not a number: {part!r}", line=line) from None
+            value = _number(part, f"points of voter {vid!r} for project {item!r}", line)
             if value < 0:
                 raise PabulibError(f"points of voter {vid!r} for project {item!r} are negative", line=line)
             points.append(value)

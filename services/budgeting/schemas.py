@@ -5,9 +5,10 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.events import event_type
+from services.common.texts import Locale, Multilingual
 
 Phase = Literal["collecting", "voting", "closed"]
 BallotType = Literal["approval", "knapsack", "cumulative"]
@@ -21,17 +22,6 @@ MAX_MONEY = Decimal("1e15")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def multilingual(value: dict) -> dict:
-    if not value:
-        raise ValueError("give the text in at least one locale, e.g. {\"en\": \"...\"}")
-    for locale, text in value.items():
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"the {locale!r} text is empty")
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"the {locale!r} text is longer than {MAX_TEXT} characters")
-    return {k: v.strip() for k, v in value.items()}
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -72,11 +62,9 @@ class BudgetBody(Strict):
 
 
 class NewItem(Strict):
-    title: dict[str, str]
+    title: Multilingual(MAX_TEXT)
     cost: Decimal = Field(gt=0, le=MAX_MONEY)
     idea_id: uuid.UUID | None = None
-
-    _title = field_validator("title")(classmethod(lambda cls, v: multilingual(v)))
 
 
 class BallotBody(Strict):
@@ -98,6 +86,28 @@ class ResultsQuery(BaseModel):
 
     rule: RuleName | None = Field(None, description="greedy|mes|mes-raw|phragmen; default: the budget's rule")
     by: Dimension | None = Field(None, description="split by age_group, gender or district")
+
+
+class CityItem(NewItem):
+    """`add_item`'s payload: the item, and the city's locales its title is checked against."""
+
+    city_locales: list[Locale] = []
+
+
+class PabulibImport(BaseModel):
+    """`import_pabulib`'s payload: the text of the file (as sent, not stripped), and the city's locales
+    for the titles."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    city_locales: list[Locale] = []
+
+
+class ItemsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int | None = None
+    cursor: str | None = None
 
 
 # -- events -------------------------------------------------------------------------------------

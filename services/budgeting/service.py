@@ -4,53 +4,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from eventlet import tpool
-from nameko.rpc import RpcProxy
+import eventlet
 
-from services.budgeting import (
-    interchange, pabulib, process, readmodels, schemas, store, tally,
-)
+from services.budgeting import handlers, schemas
 from services.budgeting.models import metadata
-from services.common import auth, logs, pagination, peers
+from services.common import auth
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
-from services.common.errors import (
-    AgoraError, Conflict, NotFound, Unauthorized, ValidationFailed, validate,
-)
+from services.common.errors import NotFound, Unauthorized, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
-
-ACCEPTED_IDEA_STATUSES = ("accepted", "implemented")
-DEFAULT_CURRENCY = "EUR"
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _pid(project_id) -> uuid.UUID:
-    pid = _uuid(project_id)
-    if pid is None:
-        raise NotFound("No such project.")
-    return pid
-
-
-def _user(principal) -> auth.Principal:
-    me = auth.principal_of(principal)
-    if me is None:
-        raise Unauthorized("This needs a bearer token.")
-    return me
-
-
-def _admin(principal, city_id) -> auth.Principal:
-    return _user(principal).require("admin").require_city(city_id)
+from services.common.peers import Peers
 
 
 class BudgetingService:
@@ -59,382 +23,135 @@ class BudgetingService:
     db = Database(metadata)
     outbox = OutboxRelay(metadata)
     obs = Observability()
-
-    ideas = RpcProxy("ideas")
-    accounts = RpcProxy("accounts")
+    peers = Peers()
 
     # -- the budget --------------------------------------------------------------------------------
     @rpc
-    def configure_budget(self, principal: dict, city: dict, project_id: str, payload: dict) -> dict:
-        me = _admin(principal, city["id"])
+    def configure_budget(self, principal: dict, city_id: str, project_id: str, payload: dict) -> dict:
+        me = _admin(principal, city_id)
         data = validate(schemas.BudgetBody, payload)
-        wanted = data.model_dump(exclude_unset=True, exclude_none=True)
-        if "ballot" in wanted:
-            wanted["ballot"] = process.normalized_ballot(data.ballot.model_dump(mode="json"))
-        pid = _pid(project_id)
-        self._budgeting_project(me.city_id, pid, principal)
-        with self.db.transaction() as tx:
-            row = store.budget_of(tx.session, me.city_id, pid, lock="update")
-            if row is None:
-                missing = [k for k in ("total", "currency", "ballot") if k not in wanted]
-                if missing:
-                    raise ValidationFailed("A new budget needs its total, currency and ballot rules.",
-                                           [{"field": k, "issue": "required when the budget is first configured"}
-                                            for k in missing])
-                row = store.create_budget(
-                    tx, me.city_id, pid, total=wanted["total"], currency=wanted["currency"], ballot=wanted["ballot"],
-                    phase=wanted.get("phase", "collecting"), rule=wanted.get("rule", process.DEFAULT_RULE))
-                if row is None:
-                    raise Conflict("The budget was configured by someone else at the same moment; try again.")
-                self._phase_changed(tx, me, pid, row)
-            else:
-                current = store.budget_dict(row)
-                process.check_settings_change(row.phase, current, wanted)
-                if "phase" in wanted:
-                    process.check_phase_change(row.phase, wanted["phase"])
-                changes = {k: v for k, v in wanted.items() if v != current.get(k)}
-                if changes:
-                    row = store.update_budget(tx, me.city_id, pid, bump="total" in changes, **changes)
-                if "phase" in changes:
-                    self._phase_changed(tx, me, pid, row)
-            counts = store.counts(tx.session, me.city_id, pid)
-        return _budget_view(pid, row, counts)
-
-    def _phase_changed(self, tx, me, pid, row, loaded: tuple | None = None) -> None:
-        tx.emit("budgeting.phase_changed", city_id=me.city_id, actor_id=me.user_id,
-                data={"project_id": pid, "phase": row.phase})
-        if row.phase == "closed":
-            self._publish(tx, me, pid, row, loaded)
-
-    def _publish(self, tx, me, pid, row, loaded: tuple | None = None) -> dict:
-        """Compute the budget's own rule over the submitted ballots, store it as the published result and
-        announce it. Runs in the transaction that closed the budget, which holds the budget row."""
-        answer = self._compute(tx.session, me.city_id, pid, row, row.rule, None, {}, loaded)
-        store.cache(tx, me.city_id, pid, row.rule, "", row.version, answer)
-        tx.emit("budgeting.results_published", city_id=me.city_id, actor_id=me.user_id, data={
-            "project_id": pid, "rule": row.rule, "selected": answer["selected"], "spent": answer["spent"]})
-        return answer
+        return handlers.configure_budget(self.db, me, _pid(project_id), data, peers=self.peers, now=_now(),
+                                         principal=principal)
 
     @rpc
-    def get_budget(self, city_id: str, project_id: str) -> dict:
+    def get_budget(self, principal: dict | None, city_id: str, project_id: str) -> dict:
         pid = _pid(project_id)
         with self.db.read() as s:
-            row = self._budget(s, city_id, pid)
-            counts = store.counts(s, city_id, pid)
-        return _budget_view(pid, row, counts)
-
-    def _budget(self, session, city_id, pid, lock=None):
-        row = store.budget_of(session, city_id, pid, lock=lock)
-        if row is None:
-            raise NotFound("This project has no budget.")
-        return row
+            return handlers.get_budget(s, city_id, pid)
 
     # -- items -------------------------------------------------------------------------------------
     @rpc
-    def add_item(self, principal: dict, city: dict, project_id: str, payload: dict) -> dict:
-        me = _admin(principal, city["id"])
-        data = validate(schemas.NewItem, payload)
-        _check_locales(data.title, city.get("locales") or [])
-        pid = _pid(project_id)
-        if data.idea_id is not None:
-            self._check_idea(principal, me.city_id, data.idea_id)
-        with self.db.transaction() as tx:
-            budget = self._budget(tx.session, me.city_id, pid, lock="update")
-            if budget.phase != "collecting":
-                raise Conflict(f"The budget is {budget.phase}; items are added while collecting.")
-            row = store.add_item(tx, me.city_id, pid, title=data.title, cost=data.cost, idea_id=data.idea_id)
-            if row is None:
-                raise Conflict("This idea is an item of this budget already.",
-                               [{"field": "idea_id", "issue": "already an item"}])
-            store.update_budget(tx, me.city_id, pid, bump=True)
-        return store.item_dict(row)
+    def add_item(self, principal: dict, city_id: str, project_id: str, payload: dict) -> dict:
+        me = _admin(principal, city_id)
+        data = validate(schemas.CityItem, payload)
+        return handlers.add_item(self.db, me, _pid(project_id), data, peers=self.peers, principal=principal)
 
     @rpc
     def delete_item(self, principal: dict, city_id: str, project_id: str, item_id: str) -> dict:
         me = _admin(principal, city_id)
-        pid, iid = _pid(project_id), _uuid(item_id)
+        pid = _pid(project_id)
         with self.db.transaction() as tx:
-            budget = self._budget(tx.session, me.city_id, pid, lock="update")
-            if budget.phase != "collecting":
-                raise Conflict(f"The budget is {budget.phase}; items are removed only while collecting.")
-            if iid is None or not store.delete_item(tx, me.city_id, pid, iid):
-                raise NotFound("No such item in this budget.")
-            store.update_budget(tx, me.city_id, pid, bump=True)
-        return {"id": str(iid), "deleted": True}
+            return handlers.delete_item(tx, me, pid, handlers.uuid_or_none(item_id))
 
     @rpc
-    def list_items(self, city_id: str, project_id: str, limit=None, cursor=None) -> dict:
+    def list_items(self, principal: dict | None, city_id: str, project_id: str, query: dict | None = None) -> dict:
         pid = _pid(project_id)
-        limit = pagination.limit_of(limit)
-        after = pagination.decode(cursor)
-        if after is not None:
-            if len(after) != 2 or _uuid(after[1]) is None or not str(after[0]).isdigit():
-                raise ValidationFailed("The cursor is not valid.", [{"field": "cursor", "issue": "not a cursor of this list"}])
-            after = [int(after[0]), _uuid(after[1])]
+        q = validate(schemas.ItemsQuery, query or {})
         with self.db.read() as s:
-            self._budget(s, city_id, pid)
-            rows = store.items_page(s, city_id, pid, after=after, limit=limit + 1)
-        page = pagination.page(rows, limit, lambda r: [r.position, str(r.id)])
-        return {**page, "items": [store.item_dict(r) for r in page["items"]]}
-
-    def _check_idea(self, principal, city_id, idea_id) -> None:
-        try:
-            idea = self._ask(self.ideas, "ideas", "get_idea", principal, str(city_id), str(idea_id))
-        except NotFound:
-            raise ValidationFailed("No such idea.", [{"field": "idea_id", "issue": "no such idea in this city"}]) from None
-        status = idea.get("status")
-        if status not in ACCEPTED_IDEA_STATUSES:
-            raise ValidationFailed("Only accepted ideas become budget items.", [
-                {"field": "idea_id", "issue": f"the idea is {status}; it must be accepted"}])
+            return handlers.list_items(s, city_id, pid, q)
 
     # -- ballots -----------------------------------------------------------------------------------
     @rpc
-    def save_ballot(self, principal: dict, project_id: str, payload: dict) -> dict:
-        me = _user(principal)
+    def save_ballot(self, principal: dict, city_id: str, project_id: str, payload: dict) -> dict:
+        me = _user(principal, city_id)
         data = validate(schemas.BallotBody, payload)
         pid = _pid(project_id)
         with self.db.transaction() as tx:
-            budget = self._budget(tx.session, me.city_id, pid, lock="share")
-            _check_voting(budget)
-            row = self._save_draft(tx, me, pid, budget, data)
-        return store.ballot_dict(row)
-
-    def _save_draft(self, tx, me, pid, budget, data: schemas.BallotBody):
-        config = dict(budget.ballot)
-        ballot = process.ballot_of(config, data.item_ids, data.points)
-        costs = {str(i.id): i.cost for i in store.items_of(tx.session, me.city_id, pid)}
-        process.check_ballot(ballot, costs, config, budget.total)
-        if isinstance(ballot, dict):
-            given = [(k, v) for k, v in ballot.items() if v > 0]
-            item_ids, points = [k for k, _ in given], [v for _, v in given]
-        else:
-            item_ids, points = ballot, None
-        row = store.save_draft(tx, me.city_id, pid, me.user_id, item_ids, points)
-        if row is None:
-            raise Conflict("Your ballot is submitted; a submitted ballot is final.")
-        return row
+            return handlers.save_ballot(tx, me, pid, data)
 
     @rpc
-    def get_ballot(self, principal: dict, project_id: str) -> dict:
-        me = _user(principal)
+    def get_ballot(self, principal: dict, city_id: str, project_id: str) -> dict:
+        me = _user(principal, city_id)
         pid = _pid(project_id)
         with self.db.read() as s:
-            row = store.ballot_of(s, me.city_id, pid, me.user_id)
-        if row is None:
-            raise NotFound("You have no ballot in this budget.")
-        return store.ballot_dict(row)
+            return handlers.get_ballot(s, me, pid)
 
     @rpc
-    def submit_ballot(self, principal: dict, project_id: str, payload: dict | None = None) -> dict:
-        """Submit the draft (or, with a body, save it as the draft first): final from now on."""
-        me = _user(principal)
+    def submit_ballot(self, principal: dict, city_id: str, project_id: str, payload: dict | None = None) -> dict:
+        me = _user(principal, city_id)
         data = validate(schemas.BallotBody, payload or {})
         pid = _pid(project_id)
         with self.db.transaction() as tx:
-            budget = self._budget(tx.session, me.city_id, pid, lock="update")
-            _check_voting(budget)
-            if data.item_ids is not None or data.points is not None:
-                self._save_draft(tx, me, pid, budget, data)
-            row = store.submit(tx, me.city_id, pid, me.user_id)
-            if row is None:
-                if store.ballot_of(tx.session, me.city_id, pid, me.user_id) is not None:
-                    raise Conflict("Your ballot is submitted already; a submitted ballot is final.")
-                raise Conflict("You have no ballot to submit; save one with PUT .../ballot first.")
-            store.update_budget(tx, me.city_id, pid, bump=True)
-            tx.emit("budgeting.ballot_submitted", city_id=me.city_id, actor_id=me.user_id, data={
-                "project_id": pid, "user_id": me.user_id, "ballot_id": row.id, "item_ids": list(row.item_ids)})
-        return store.ballot_dict(row)
+            return handlers.submit_ballot(tx, me, pid, data)
 
     # -- results -----------------------------------------------------------------------------------
     @rpc
-    def results(self, principal, city_id: str, project_id: str, rule: str | None = None, by: str | None = None) -> dict:
+    def results(self, principal: dict | None, city_id: str, project_id: str, query: dict | None = None) -> dict:
         me = auth.principal_of(principal)
-        query = validate(schemas.ResultsQuery, {"rule": rule, "by": by})
-        pid = _pid(project_id)
-        with self.db.read() as s:
-            budget = self._budget(s, city_id, pid)
-            if budget.phase != "closed" and not (me is not None and me.at_least("admin")
-                                                  and str(me.city_id) == str(city_id)):
-                raise Conflict(f"The budget is {budget.phase}; results are published when voting closes.")
-            rule = query.rule or budget.rule
-            dimension = query.by or ""
-            answer = store.cached(s, city_id, pid, rule, dimension, budget.version)
-        if answer is not None:
-            return answer
-        profiles = self._profiles_for(city_id, pid) if dimension else {}
-        with self.db.transaction() as tx:
-            store.lock_results(tx, city_id, pid, rule, dimension)
-            budget = self._budget(tx.session, city_id, pid, lock="share")  # holds submissions back meanwhile
-            answer = store.cached(tx.session, city_id, pid, rule, dimension, budget.version)
-            if answer is None:
-                answer = self._compute(tx.session, city_id, pid, budget, rule, query.by, profiles)
-                store.cache(tx, city_id, pid, rule, dimension, budget.version, answer)
-        return answer
-
-    def _compute(self, session, city_id, pid, budget, rule: str, by: str | None, profiles: dict,
-                 loaded: tuple | None = None) -> dict:
-        """The answer of the results route. `loaded` = (items, ballots) when the caller has them at hand
-        (an import); otherwise the items and submitted ballots are read."""
-        if loaded is not None:
-            items, ballots = loaded
-            rows = []
-        else:
-            items = [tally.Item(str(i.id), i.key, i.cost) for i in store.items_of(session, city_id, pid)]
-            rows = store.submitted(session, city_id, pid)
-            ballots = tally.ballots_of(rows, {i.item_id: i.key for i in items},
-                                       cumulative=budget.ballot.get("type") == "cumulative")
-        # the rules are CPU-bound: run them on a thread so this process keeps serving meanwhile
-        if by is None:
-            answer = tpool.execute(tally.outcome, rule, items, budget.total, ballots)
-        else:
-            groups = [tally.group_of(r._asdict(), profiles.get(str(r.user_id)) if r.user_id else None, by)
-                      for r in rows]
-            answer = tpool.execute(tally.by_group, rule, items, budget.total, ballots, groups, by)
-        return {"project_id": str(pid), "currency": budget.currency, "total": tally.number(budget.total),
-                "ballots": len(ballots), **answer}
-
-    def _profiles_for(self, city_id, pid) -> dict:
-        with self.db.read() as s:
-            users = [str(r.user_id) for r in store.submitted(s, city_id, pid) if r.user_id]
-            known = readmodels.get_profiles(s, city_id, users)
-        missing = [u for u in users if u not in known]
-        if missing:
-            asked_at = _now()
-            try:
-                found = self._ask(self.accounts, "accounts", "get_profiles", str(city_id), missing)
-            except AgoraError:
-                found = []
-            if found:
-                with self.db.transaction() as tx:
-                    for p in found:
-                        readmodels.upsert_profile(tx, city_id, p["user_id"], birth_year=p.get("birth_year"),
-                                                  gender=p.get("gender"), district=p.get("district"), at=asked_at)
-                    known = readmodels.get_profiles(tx.session, city_id, users)
-        return known
+        q = validate(schemas.ResultsQuery, query or {})
+        return handlers.results(self.db, me, city_id, _pid(project_id), q, peers=self.peers, now=_now())
 
     # -- pabulib -----------------------------------------------------------------------------------
     @rpc
-    def import_pabulib(self, principal: dict, city: dict, project_id: str, text: str) -> dict:
-        """Items and submitted anonymous ballots from a .pb file, in one transaction; the budget is then
-        closed and its results published."""
-        me = _admin(principal, city["id"])
+    def import_pabulib(self, principal: dict, city_id: str, project_id: str, payload: dict) -> dict:
+        me = _admin(principal, city_id)
         pid = _pid(project_id)
-        self._budgeting_project(me.city_id, pid, principal)
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationFailed("The body is empty; send a pabulib .pb file.", [{"field": "body", "issue": "empty"}])
-        try:
-            election = tpool.execute(pabulib.parse, text)
-        except pabulib.PabulibError as exc:
-            issue = {"field": "body", "issue": exc.message}
-            if exc.line is not None:
-                issue["line"] = exc.line
-            raise ValidationFailed(f"The pabulib file is not valid: {exc}", [issue]) from None
-        plan = tpool.execute(interchange.plan_import, election, city.get("locales") or [])
-        with self.db.transaction() as tx:
-            row = store.budget_of(tx.session, me.city_id, pid, lock="update")
-            if row is not None:
-                counts = store.counts(tx.session, me.city_id, pid)
-                if counts["items"] or counts["ballots"]:
-                    raise Conflict("This budget has items or ballots already; a file is imported into an empty budget.")
-            fields = {"total": plan.total, "currency": plan.currency or (row.currency if row else DEFAULT_CURRENCY),
-                      "ballot": plan.ballot, "meta": plan.meta}
-            if row is None:
-                row = store.create_budget(tx, me.city_id, pid, phase="closed", rule=process.DEFAULT_RULE, **fields)
-                if row is None:
-                    raise Conflict("The budget was configured by someone else at the same moment; try again.")
-            else:
-                store.update_budget(tx, me.city_id, pid, bump=True, phase="closed", **fields)
-            item_ids = store.insert_items(tx, me.city_id, pid, plan.items)
-            count = store.bulk_ballots(tx, me.city_id, pid, plan.voters, item_ids)
-            row = store.budget_of(tx.session, me.city_id, pid)
-            loaded = ([tally.Item(item_ids[p.key], p.key, p.cost) for p in plan.items], plan.ballots())
-            self._phase_changed(tx, me, pid, row, loaded)
-        logs.get().info("pabulib_imported", project_id=str(pid), items=len(item_ids), ballots=count)
-        return {"items": item_ids, "ballots": count}
+        data = validate(schemas.PabulibImport, payload)
+        return handlers.import_pabulib(self.db, me, pid, data, peers=self.peers, now=_now(), principal=principal,
+                                       pause=_pause)
 
     @rpc
     def export_pabulib(self, principal: dict, city_id: str, project_id: str) -> str:
         me = _admin(principal, city_id)
         pid = _pid(project_id)
         with self.db.read() as s:
-            budget = store.budget_dict(self._budget(s, me.city_id, pid))
-            items = [{"id": i.id, "key": i.key, "title": i.title, "cost": i.cost, "extra": i.extra}
-                     for i in store.items_of(s, me.city_id, pid)]
-            rows = store.submitted(s, me.city_id, pid, full=True)
-            users = [str(r.user_id) for r in rows if r.user_id]
-            profiles = readmodels.get_profiles(s, me.city_id, users)
-        ballots = [{"id": r.id, "user_id": r.user_id, "voter_ref": r.voter_ref,
-                    "item_ids": r.item_ids.split(",") if r.item_ids else [], "points": r.points, "extra": r.extra}
-                   for r in rows]
-        return tpool.execute(lambda: pabulib.dump(interchange.election_of(budget, items, ballots, profiles)))
-
-    # -- projects (ideas) --------------------------------------------------------------------------
-    def _budgeting_project(self, city_id, pid: uuid.UUID, principal) -> None:
-        """The project must be a `budgeting` project: from the read model, or asked of ideas once."""
-        with self.db.read() as s:
-            project = readmodels.get_project(s, city_id, pid)
-        if project is None or project.method is None:
-            asked_at = _now()
-            try:
-                answer = self._ask(self.ideas, "ideas", "get_project", principal, str(city_id), str(pid))
-            except NotFound:
-                raise NotFound("No such project.") from None
-            with self.db.transaction() as tx:
-                readmodels.upsert_project(tx, city_id, pid, status=answer["status"], method=answer.get("method"),
-                                          at=asked_at)
-            with self.db.read() as s:
-                project = readmodels.get_project(s, city_id, pid)
-        if project.method != "budgeting":
-            raise Conflict(f"This is a {project.method} project; budgets belong to budgeting projects.")
-
-    def _ask(self, proxy, service: str, method: str, *args):
-        return peers.ask(proxy, service, method, *args)
+            return handlers.export_pabulib(s, me, pid)
 
     # -- read models from events -------------------------------------------------------------------
     @on_event("ideas", "project_created")
     def on_project_created(self, tx, event):
-        self._project_fact(tx, event)
+        handlers.project_fact(tx, event)
 
     @on_event("ideas", "project_updated")
     def on_project_updated(self, tx, event):
-        self._project_fact(tx, event)
-
-    def _project_fact(self, tx, event):
-        d = event.data
-        readmodels.upsert_project(tx, event.city_id, d["project_id"], status=d["status"], method=d.get("method"),
-                                  at=event.occurred_at)
+        handlers.project_fact(tx, event)
 
     @on_event("accounts", "user_registered")
     def on_user_registered(self, tx, event):
-        self._profile_fact(tx, event)
+        handlers.profile_fact(tx, event)
 
     @on_event("accounts", "user_updated")
     def on_user_updated(self, tx, event):
-        self._profile_fact(tx, event)
-
-    def _profile_fact(self, tx, event):
-        d = event.data
-        readmodels.upsert_profile(tx, d.get("city_id") or event.city_id, d["user_id"], birth_year=d.get("birth_year"),
-                                  gender=d.get("gender"), district=d.get("district"), at=event.occurred_at)
+        handlers.profile_fact(tx, event)
 
 
-def _check_voting(budget) -> None:
-    if budget.phase != "voting":
-        raise Conflict(f"The budget is {budget.phase}; ballots are cast only in the voting phase.")
+def _pause() -> None:
+    """Let the other green threads of the process run (a long parse calls it every few rows)."""
+    handlers.collect_young()
+    eventlet.sleep(0)
 
 
-def _check_locales(title: dict, locales: list[str]) -> None:
-    issues = [{"field": f"title.{k}", "issue": f"not a locale of this city ({', '.join(locales)})"}
-              for k in title if locales and k not in locales]
-    if issues:
-        raise ValidationFailed("The request is not valid.", issues)
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def _budget_view(pid, row, counts: dict) -> dict:
-    return {
-        "project_id": str(pid), "total": tally.number(row.total), "currency": row.currency,
-        "ballot": {k: v for k, v in dict(row.ballot).items() if v is not None}, "phase": row.phase,
-        "rule": row.rule, "items_count": counts["items"], "ballots_submitted": counts["ballots_submitted"],
-        "imported": row.meta is not None, "updated_at": row.updated_at.isoformat(),
-    }
+def _pid(project_id) -> uuid.UUID:
+    pid = handlers.uuid_or_none(project_id)
+    if pid is None:
+        raise NotFound("No such project.")
+    return pid
 
+
+def _signed_in(principal) -> auth.Principal:
+    me = auth.principal_of(principal)
+    if me is None:
+        raise Unauthorized("This needs a bearer token.")
+    return me
+
+
+def _user(principal, city_id) -> auth.Principal:
+    return _signed_in(principal).require_city(city_id)
+
+
+def _admin(principal, city_id) -> auth.Principal:
+    return _signed_in(principal).require("admin").require_city(city_id)

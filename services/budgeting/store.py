@@ -6,8 +6,8 @@
   (and is counted in the published results) or finds the phase closed.
 - One ballot per user and budget is a unique constraint; a draft is an upsert that changes the row
   only while it is a draft, so a submitted ballot stays as it was.
-- An import writes items with one multi-row insert and the ballots with one `INSERT ... SELECT` from a
-  JSON document (COPY is not available to green psycopg2), all in the caller's transaction: a file is
+- An import writes items with one multi-row insert and the ballots with `INSERT ... SELECT`s from
+  JSON documents of a few thousand voters each (COPY is not available to green psycopg2), all in the caller's transaction: a file is
   imported whole or not at all.
 """
 from __future__ import annotations
@@ -189,19 +189,23 @@ _BULK_BALLOTS = text(
 )
 
 
+BALLOTS_PER_STATEMENT = 2000  # a statement's JSON document is built in a few milliseconds
+
+
 def bulk_ballots(tx, city_id, project_id, voters, item_id_of: dict[str, str]) -> int:
-    """Write imported voters as submitted ballots in one statement (the server unpacks one JSON document:
-    one round trip, whatever the number of voters); returns how many."""
-    rows = [
-        {"r": v.voter_ref, "i": [item_id_of[k] for k in v.keys],
-         "p": [str(x) for x in v.points] if v.points is not None else None,
-         "a": v.age_group, "g": v.gender, "d": v.district, "e": v.extra or None, "n": n}
-        for n, v in enumerate(voters, start=1)
-    ]
-    if rows:
+    """Write imported voters as submitted ballots, a few thousand per statement (the server unpacks one
+    JSON document per statement; while it does, the process serves other work); returns how many."""
+    voters = list(voters)
+    for start in range(0, len(voters), BALLOTS_PER_STATEMENT):
+        rows = [
+            {"r": v.voter_ref, "i": [item_id_of[k] for k in v.keys],
+             "p": [str(x) for x in v.points] if v.points is not None else None,
+             "a": v.age_group, "g": v.gender, "d": v.district, "e": v.extra or None, "n": n}
+            for n, v in enumerate(voters[start:start + BALLOTS_PER_STATEMENT], start=start + 1)
+        ]
         tx.execute(_BULK_BALLOTS, {"city_id": str(city_id), "project_id": str(project_id),
                                    "voters": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))})
-    return len(rows)
+    return len(voters)
 
 
 # -- results ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Results of a budget: the outcome of a rule over the submitted ballots, overall and by group.
 
-Plain functions over plain data; the rules themselves are in services/budgeting/rules.py. Items are
+Plain functions over plain data; the rules themselves are in services/budgeting/outcomes.py. Items are
 given to the rules under their `key` (an imported item's pabulib project_id, else the item id), so
 ties break as they would on the original file.
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.budgeting import rules
+from services.budgeting import outcomes
 from services.common import demographics
 
-RULES = {"greedy": rules.greedy, "mes": rules.mes, "mes-raw": rules.mes_raw, "phragmen": rules.phragmen}
+RULES = {"greedy": outcomes.greedy, "mes": outcomes.mes, "mes-raw": outcomes.mes_raw, "phragmen": outcomes.phragmen}
 UNKNOWN = demographics.UNKNOWN
 MAX_GROUP_OUTCOMES = 20
 MIN_GROUP_VOTERS = 30
@@ -70,7 +70,7 @@ def by_group(rule: str, items: list[Item], total, ballots: list, groups: list[st
     for ballot, group in zip(ballots, groups):
         members.setdefault(group or UNKNOWN, []).append(ballot)
     keys = [i.key for i in items]
-    counts = rules.votes_by_group(ballots, [g or UNKNOWN for g in groups], keys)
+    counts = outcomes.votes_by_group(ballots, [g or UNKNOWN for g in groups], keys)
     sizable = [g for g in members if len(members[g]) >= min_voters]
     largest = set(sorted(sizable, key=lambda g: (-len(members[g]), g))[:max_outcomes])
     out = []

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.common.events import event_type
-from services.gamification import rules as default_rules
+from services.gamification import rulebook
 
 Period = Literal["all", "month", "week"]
 
@@ -24,6 +24,12 @@ class LeaderboardQuery(BaseModel):
     period: Period = Field("all", description="all | month | week (UTC calendar month, ISO week)")
     limit: int = Field(20, ge=1, le=100, description="page size, 1-100")
     cursor: str | None = Field(None, max_length=512, description="next_cursor of the previous page")
+
+
+class ScoreQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    period: Period = Field("all", description="all | month | week: the points and rank of that period")
 
 
 class EngagedQuery(BaseModel):
@@ -63,8 +69,8 @@ class RulesChange(Strict):
     @classmethod
     def _points(cls, v):
         for action, points in (v or {}).items():
-            if action not in default_rules.POINTS:
-                raise ValueError(f"unknown action {action!r}; known: {', '.join(default_rules.POINTS)}")
+            if action not in rulebook.POINTS:
+                raise ValueError(f"unknown action {action!r}; known: {', '.join(rulebook.POINTS)}")
             if not 0 <= points <= 10000:
                 raise ValueError(f"{action}: points between 0 and 10000")
         return v
@@ -73,8 +79,8 @@ class RulesChange(Strict):
     @classmethod
     def _badges(cls, v):
         for badge, thresholds in (v or {}).items():
-            if badge not in default_rules.BADGES:
-                raise ValueError(f"unknown badge {badge!r}; known: {', '.join(default_rules.BADGES)}")
+            if badge not in rulebook.BADGES:
+                raise ValueError(f"unknown badge {badge!r}; known: {', '.join(rulebook.BADGES)}")
             _ascending(thresholds, badge)
         return v
 
@@ -104,7 +110,7 @@ class VoteEvent(Consumed):
     target_id: uuid.UUID
     idea_id: uuid.UUID | None = None
     voter_id: uuid.UUID
-    author_id: uuid.UUID
+    author_id: uuid.UUID | None = None  # as voting declares it: a vote on content of no known author earns nothing
     value: Literal["up", "down"]
     target_version: int
 

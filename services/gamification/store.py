@@ -1,12 +1,11 @@
 """The gamification tables at work: subjects settled into the ledger, totals, badges, reads.
 
 Every function takes the transaction (or read session) of the caller and filters by city. The
-decisions are made by the pure modules (votes, ledger, badges, ranking, rules); this module only
+decisions are made by the pure modules (votes, ledger, badges, ranking, rulebook); this module only
 loads their inputs and writes their outcome.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, or_, select, text
@@ -14,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.gamification import badges as badge_logic
 from services.gamification import ranking
-from services.gamification import rules as rule_book
+from services.gamification import rulebook
 from services.gamification.ledger import Subject, deltas
 from services.gamification.models import (
     badges, city_rules, ledger, subjects, targets, totals, users,
@@ -24,20 +23,20 @@ from services.gamification.models import (
 # -- rules -------------------------------------------------------------------------------------------
 def rules_of(session, city_id) -> dict:
     row = session.execute(select(city_rules.c.overrides).where(city_rules.c.city_id == city_id)).first()
-    return rule_book.effective(row.overrides if row else None)
+    return rulebook.effective(row.overrides if row else None)
 
 
 def save_rules(tx, city_id, change: dict, user_id) -> dict:
     row = tx.execute(
         select(city_rules.c.overrides).where(city_rules.c.city_id == city_id).with_for_update()
     ).first()
-    merged = rule_book.merge_overrides(row.overrides if row else None, change)
+    merged = rulebook.merge_overrides(row.overrides if row else None, change)
     stmt = pg_insert(city_rules).values(city_id=city_id, overrides=merged, updated_by=user_id)
     tx.execute(stmt.on_conflict_do_update(
         index_elements=[city_rules.c.city_id],
         set_={"overrides": merged, "updated_by": user_id, "updated_at": func.now()},
     ))
-    return rule_book.effective(merged)
+    return rulebook.effective(merged)
 
 
 # -- locking -----------------------------------------------------------------------------------------
@@ -76,7 +75,7 @@ _LOCK_AND_RULES = text(
 def lock_users_and_rules(tx, city_id, user_ids) -> dict:
     """`lock_users`, then `rules_of` (read once the locks are held), in one statement."""
     row = tx.execute(_LOCK_AND_RULES, {"c": city_id, "keys": _user_keys((city_id, u) for u in user_ids)}).one()
-    return rule_book.effective(row.overrides)
+    return rulebook.effective(row.overrides)
 
 
 # -- subjects ----------------------------------------------------------------------------------------
@@ -210,7 +209,8 @@ def settle(tx, city_id, keys: list[str], source_event_id, rules: dict, known: li
         counters = counter_names(row.kind, row.target_type) if counts != row.counts else ()
         total = book(tx, city_id, row, delta, source_event_id, counts=counts, counters=counters)
         if delta:
-            booked.append({"user_id": row.user_id, "points": delta, "reason": row.reason, "subject_key": row.key,
+            booked.append({"user_id": row.user_id, "points": delta, "subject_key": row.key,
+                           "reason": rulebook.booked_as(row.kind, row.reason, row.target_type),
                            "total": total})
     return booked
 
@@ -221,7 +221,8 @@ def book(tx, city_id, row, delta: int, source_event_id, *, counts: bool, counter
     changed with that. Returns the user's all-time total after it (None when `delta` is 0)."""
     totals = tx.execute(_SETTLE, {
         "c": city_id, "key": row.key, "u": row.user_id, "awarded": row.awarded + delta, "counts": counts,
-        "names": list(counters), "dn": 1 if counts else -1, "d": delta, "reason": row.reason,
+        "names": list(counters), "dn": 1 if counts else -1, "d": delta,
+        "reason": rulebook.booked_as(row.kind, row.reason, row.target_type),
         "source": source_event_id, "at": row.anchor_at, "periods": list(ranking.period_keys(row.anchor_at)),
     }).all()
     return next((r.points for r in totals if r.period == "all"), None)
@@ -261,10 +262,6 @@ _SETTLE = text(
 
 
 # -- users, activity, badges, levels ------------------------------------------------------------------
-def ensure_user(tx, city_id, user_id) -> None:
-    tx.execute(pg_insert(users).values(city_id=city_id, user_id=user_id).on_conflict_do_nothing())
-
-
 def set_profile(tx, city_id, user_id, display_name: str, at: datetime) -> None:
     stmt = pg_insert(users).values(city_id=city_id, user_id=user_id, display_name=display_name, profile_at=at)
     tx.execute(stmt.on_conflict_do_update(
@@ -337,25 +334,11 @@ _ENSURE_AND_RAISE = text(
 
 
 def ensure_user_at_level(tx, city_id, user_id, total: int | None, rules: dict) -> int | None:
-    """`ensure_user` and `raise_level` in one statement: the user's row exists, and its level is raised
-    when `total` reaches one above the highest so far; returns the new level, else None."""
+    """In one statement: the user's row exists, and its level is raised when `total` reaches one above
+    the highest so far; returns the new level, else None."""
     level = badge_logic.level_for(total, rules["levels"]) if total is not None else 0
     row = tx.execute(_ENSURE_AND_RAISE, {"c": city_id, "u": user_id, "level": level}).first()
     return row.level if row is not None and level > 0 else None
-
-
-def raise_level(tx, city_id, user_id, total: int, rules: dict) -> int | None:
-    """The user's new overall level when `total` reaches one above the highest so far, else None."""
-    level = badge_logic.level_for(total, rules["levels"])
-    if level == 0:
-        return None
-    ensure_user(tx, city_id, user_id)
-    row = tx.execute(
-        users.update()
-        .where(users.c.city_id == city_id, users.c.user_id == user_id, users.c.level < level)
-        .values(level=level).returning(users.c.level)
-    ).first()
-    return row.level if row else None
 
 
 # -- reads -------------------------------------------------------------------------------------------
@@ -400,6 +383,13 @@ def badges_of(session, city_id, user_id) -> list[dict]:
     return [{"badge": r.badge, "level": r.level, "earned_at": r.earned_at.isoformat()} for r in rows]
 
 
+def user_known(session, city_id, user_id) -> bool:
+    """Whether the user is known here as one of the city's (from accounts' events or points earned)."""
+    return session.execute(
+        select(users.c.user_id).where(users.c.city_id == city_id, users.c.user_id == user_id)
+    ).first() is not None
+
+
 def level_of(session, city_id, user_id) -> int:
     row = session.execute(
         select(users.c.level).where(users.c.city_id == city_id, users.c.user_id == user_id)
@@ -438,14 +428,3 @@ def engaged(session, city_id, start: datetime, end: datetime, limit: int) -> lis
         item.update({k: int(getattr(row, k)) for k in ENGAGED_REASONS})
         out.append(item)
     return out
-
-
-def missing_names(session, city_id, user_ids) -> list:
-    ids = [uuid.UUID(str(u)) for u in user_ids]
-    if not ids:
-        return []
-    known = set(session.execute(
-        select(users.c.user_id).where(users.c.city_id == city_id, users.c.user_id.in_(ids),
-                                      users.c.display_name.is_not(None))
-    ).scalars())
-    return [u for u in ids if u not in known]

@@ -1,11 +1,13 @@
 """Pabulib files through the gateway: imports (approval, cumulative, ordinal), results equal to the rules
 computed on the file itself (and to pabutools), exports that read back, and bad files refused whole."""
+import threading
 import time
 
 import pytest
+import requests
 
 from e2e.budgeting_helpers import base, budget, configure, import_pb, pb_dir, pb_text, project, results
-from services.budgeting import pabulib, rules
+from services.budgeting import outcomes, pabulib
 
 TOULOUSE = "France_Toulouse_2022_15_-_Croix_de_Pierre_Route_dEspagne.pb"
 AMSTERDAM = "Netherlands_Amsterdam_179.pb"
@@ -36,8 +38,8 @@ def test_approval_import_gives_the_rules_outcomes_of_the_file(api, city, name):
     meta = api.get(base(city, pid) + "/budget").json()
     assert meta["phase"] == "closed" and meta["total"] == election.budget and meta["currency"] == "EUR"
     assert meta["items_count"] == len(election.projects) and meta["ballots_submitted"] == len(election.votes)
-    for rule, fn in (("mes", rules.mes), ("greedy", rules.greedy), ("mes-raw", rules.mes_raw),
-                     ("phragmen", rules.phragmen)):
+    for rule, fn in (("mes", outcomes.mes), ("greedy", outcomes.greedy), ("mes-raw", outcomes.mes_raw),
+                     ("phragmen", outcomes.phragmen)):
         r = results(api, city, pid, rule=rule)
         assert r.status_code == 200, r.text
         expected = fn(election.costs(), election.budget, election.ballots())
@@ -65,12 +67,12 @@ def test_cumulative_import_keeps_points_and_demographics(api, city):
     budget_ = api.get(base(city, pid) + "/budget").json()
     assert budget_["ballot"] == {"type": "cumulative", "points": 5} and budget_["currency"] == "PLN"
     out = results(api, city, pid, by="gender").json()
-    expected = rules.mes(election.costs(), election.budget, election.ballots())
+    expected = outcomes.mes(election.costs(), election.budget, election.ballots())
     assert selected_as_file_ids(out, mapping) == list(expected.selected)
     points = {i["item_id"]: i["points"] for i in out["items"]}
     assert {pb: points[item] for pb, item in mapping["items"].items()} == expected.points
     sexes = [{"F": "female", "M": "male"}[v.extra["sex"]] for v in election.votes]
-    by_sex = rules.votes_by_group(election.ballots(), sexes, [p.project_id for p in election.projects])
+    by_sex = outcomes.votes_by_group(election.ballots(), sexes, [p.project_id for p in election.projects])
     groups = {g["group"]: g for g in out["groups"]}
     assert set(groups) == {"female", "male"}
     for sex, counts in by_sex.items():
@@ -78,7 +80,7 @@ def test_cumulative_import_keeps_points_and_demographics(api, city):
         assert {pb: got[item] for pb, item in mapping["items"].items()} == counts
         assert groups[sex]["voters"] == sexes.count(sex)
         # each sizable group also gets what the rule funds with its ballots alone
-        own = rules.mes(election.costs(), election.budget, [b for b, s in zip(election.ballots(), sexes) if s == sex])
+        own = outcomes.mes(election.costs(), election.budget, [b for b, s in zip(election.ballots(), sexes) if s == sex])
         assert [mapping["items"][k] for k in own.selected] == groups[sex]["selected"]
     ages = results(api, city, pid, by="age_group").json()
     assert sum(g["voters"] for g in ages["groups"]) == len(election.votes)
@@ -127,6 +129,8 @@ def test_a_budget_run_on_the_platform_exports_its_ballots(api, city):
     (lambda t: t.replace("42;7000", "42;-7000"), 20),  # a negative cost (line 20: the first project)
     (lambda t: t.replace("42;7000", "42;0"), 20),
     (lambda t: t.replace("42;7000", "42;7000;extra"), 20),  # a row with a field too many
+    (lambda t: t.replace("42;7000", "42;1e300"), 20),  # a cost beyond the API's bounds (at most 1e15)
+    (lambda t: t.replace("budget;400000.0", "budget;1e16"), None),
     (lambda t: t.replace("vote_type;approval", "vote_type;scoring").replace("voter_id;vote", "voter_id;vote;points"),
      None),
 ])
@@ -183,10 +187,58 @@ def test_the_largest_file_imports_whole_through_the_gateway(api, city):
     assert r.json()["ballots"] == 62529
     print(f"\nimported {WROCLAW} ({len(text) / 2**20:.1f} MiB, 62,529 voters) in {elapsed:.2f} s")
     out = until_answered(lambda: results(api, city, pid)).json()
-    expected = rules.mes(election.costs(), election.budget, election.ballots())
+    expected = outcomes.mes(election.costs(), election.budget, election.ballots())
     assert selected_as_file_ids(out, r.json()) == list(expected.selected)
     started = time.perf_counter()
     split = until_answered(lambda: results(api, city, pid, by="district"))
     print(f"results by district computed in {time.perf_counter() - started:.2f} s")
     assert split.status_code == 200, split.text
     assert sum(g["voters"] for g in split.json()["groups"]) == 62529
+
+
+class Probe:
+    """Asks the platform's /healthz over and over from a thread, each time allowing `patience` seconds,
+    while the test does something heavy; `answers` counts the probes answered, `late` those that were not."""
+
+    def __init__(self, url: str, patience: float = 1.5):
+        self.url, self.patience = url + "/healthz", patience
+        self.answers, self.late, self.longest = 0, 0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            try:
+                requests.get(self.url, timeout=self.patience).raise_for_status()
+                self.answers += 1
+            except requests.RequestException:
+                self.late += 1
+            self.longest = max(self.longest, time.perf_counter() - started)
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def test_numbers_beyond_bounds_are_refused_at_once_and_a_large_import_never_stops_the_platform(api, city, platform):
+    # `budget;1e200000` once held the process for seconds converting it to an integer
+    bomb = pb_text(TOULOUSE).replace("budget;400000.0", "budget;1e200000")
+    with Probe(platform.url) as probe:
+        r = import_pb(api, city, project(api, city), bomb)
+    assert r.status_code == 422 and "out of range" in r.json()["error"]["message"], r.text
+    assert probe.late == 0, f"/healthz did not answer within {probe.patience} s {probe.late} times"
+    # the largest file: the platform keeps answering while it is parsed, stored and counted
+    text = pb_text(WROCLAW)
+    pid = project(api, city)
+    with Probe(platform.url) as probe:
+        r = until_answered(lambda: import_pb(api, city, pid, text))
+    print(f"\n/healthz during the import of {WROCLAW}: {probe.answers} answers, the longest in {probe.longest:.3f} s")
+    assert r.status_code in (201, 409), r.text  # 409: a retried import found the first one done
+    assert api.get(base(city, pid) + "/budget").json()["ballots_submitted"] == 62529
+    assert probe.answers > 0 and probe.late == 0, f"/healthz did not answer within {probe.patience} s {probe.late} times"

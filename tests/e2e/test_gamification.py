@@ -201,8 +201,8 @@ def test_leaderboard_ranks_ties_periods_and_pages(api, city, bus):
     assert score(api, city, users[4]["id"], period="week")["points"] in (2, 7)  # a week may span two months
     s = score(api, city, users[3]["id"])
     assert s["points"] == 5 and s["rank"] == 4
-    nobody = score(api, city, uid())
-    assert nobody["points"] == 0 and nobody["rank"] == 6 and nobody["badges"] == []
+    # someone who is not a user of the city has no score: 404, as for any unknown id
+    assert api.get(f"/cities/{city['slug']}/users/{uid()}/score").status_code == 404
     # pages: ranks continue across the cursor, ties included
     first = board(api, city, limit=3)
     assert [i["rank"] for i in first["items"]] == [1, 1, 3] and first["next_cursor"]
@@ -309,7 +309,11 @@ def test_a_city_sees_nothing_of_another(api, city, bus):
     bus.vote("vote_cast", city, vote_id=uid(), target_id=uid(), voter_id=voter["id"], author_id=author["id"])
     wait_points(api, city, author["id"], 5)
     assert board(api, other)["items"] == []
-    assert score(api, other, author["id"])["points"] == 0
+    # another city's user is no user of this one: 404, as every other route answers another city's ids
+    r = api.get(f"/cities/{other['slug']}/users/{author['id']}/score")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+    fresh = api.new_user(other)  # a user of the city whose registration may not have reached gamification yet
+    assert score(api, other, fresh["id"])["points"] == 0
 
 
 def test_badge_counts_follow_votes_up_and_down(api, city, bus):

@@ -128,3 +128,33 @@ def test_shared_files_keep_demographics():
     e = load("Poland_Wroclaw_2017.pb")
     assert {"age", "sex", "voting_method", "district"} <= set(e.votes[0].extra)
     assert (DATA_DIR / "Poland_Wroclaw_2017.pb").exists()
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        (_replace("budget;1000,50", "budget;1e200000"), "META budget is out of range"),
+        (_replace("budget;1000,50", "budget;1e16"), "META budget is out of range"),
+        (_replace("budget;1000,50", "budget;" + "9" * 70), "META budget is out of range"),
+        (_replace("p3;400.0;Library;culture", "p3;1e300;Library;culture"), "cost of project 'p3' is out of range"),
+        (_replace("p3;400.0;Library;culture", "p3;1000000000000001;Library;culture"), "out of range"),
+        (_replace("p3;400.0;Library;culture", "p3;1e-200000;Library;culture"), "more than 15 decimals"),
+        (_replace("v2;p2;5;;M;South", "v2;p2;9e99999;;M;South"), "points of voter 'v2' for project 'p2' is out of range"),
+    ],
+)
+def test_numbers_beyond_the_bounds_of_the_api_are_refused_before_conversion(text, fragment):
+    with pytest.raises(PabulibError, match=fragment):
+        pabulib.parse(text)
+
+
+def test_numbers_within_the_bounds():
+    assert pabulib.parse_number("1e15") == 10 ** 15 and pabulib.parse_number("0,000000000000001") == Decimal("1e-15")
+    assert pabulib.parse_number("1.50000000000000000000") == Decimal("1.5")  # trailing zeros are no precision
+
+
+def test_parsing_pauses_every_few_rows_for_other_work():
+    votes = "".join(f"v{i};p1\n" for i in range(1000))
+    text = f"META\nkey;value\nbudget;100\nvote_type;approval\nPROJECTS\nproject_id;cost\np1;10\nVOTES\nvoter_id;vote\n{votes}"
+    pauses = []
+    assert len(pabulib.parse(text, pause=lambda: pauses.append(1)).votes) == 1000
+    assert len(pauses) == (1000 + 9) // pabulib.ROWS_PER_PAUSE

@@ -16,7 +16,7 @@ import os
 
 import pytest
 
-from services.budgeting import rules
+from services.budgeting import outcomes
 from tests.unit.budgeting.pbdata import DATA_DIR, PB_FILES, load, reference
 
 
@@ -43,7 +43,7 @@ LIVE_SIMPLE = LIVE_ALL + [
 
 def _run(name, rule):
     e = load(name)
-    return rules.RULES[rule](e.costs(), e.budget, e.ballots())
+    return outcomes.RULES[rule](e.costs(), e.budget, e.ballots())
 
 
 def _same(rule, ours, theirs):
@@ -82,7 +82,7 @@ def test_budapest_single_mes_runs_match_pabutools():
     e = load(name)
     n = len(e.votes)
     for sample in check["mes_runs"][1:]:  # the first one is the plain mes_raw, tested above
-        out = rules.mes_raw(e.costs(), e.budget + sample["increment"] * n, e.ballots())
+        out = outcomes.mes_raw(e.costs(), e.budget + sample["increment"] * n, e.ballots())
         assert list(out.selected) == sample["outcome"]
 
 
@@ -120,8 +120,8 @@ def test_matches_live_pabutools(name):
 def test_completion_skipping_equals_plain_increment_loop(name):
     """The completion that skips provably repeated runs stops where running exact MES at every increment stops."""
     e = load(name)
-    prob = rules._Problem(e.costs(), e.budget, e.ballots())
-    exact = rules._MES(prob)
+    prob = outcomes._Problem(e.costs(), e.budget, e.ballots())
+    exact = outcomes._MES(prob)
     n, B, step = prob.n, prob.budget, prob.scale
     supported = [k for k in range(prob.m) if prob.support[k] > 0]
     previous, k = [], 0
@@ -130,10 +130,10 @@ def test_completion_skipping_equals_plain_increment_loop(name):
         if sum(prob.cost[j] for j in outcome) > B:
             expected = (previous, k)
             break
-        if rules._is_exhaustive(prob, outcome, supported):
+        if outcomes._is_exhaustive(prob, outcome, supported):
             expected = (outcome, k)
             break
         previous, k = outcome, k + 1
-    selected, increments, work = rules._mes_add1(prob)
+    selected, increments, work = outcomes._mes_add1(prob)
     assert (selected, increments) == expected
     assert work <= increments + 1

@@ -4,7 +4,7 @@ from datetime import date, datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from services.gamification import badges, ranking, rules
+from services.gamification import badges, ranking, rulebook
 from services.gamification.schemas import EngagedQuery, RulesChange
 
 
@@ -48,19 +48,19 @@ def test_longest_streak():
 
 
 def test_rules_defaults_and_overrides():
-    r = rules.effective(None)
+    r = rulebook.effective(None)
     assert r["points"]["idea_upvoted"] == 5 and r["points"]["comment_upvoted"] == 2
     assert r["points"]["idea_accepted"] == 20 and r["points"]["idea_implemented"] == 50
     assert r["points"]["idea_posted"] == 1 and r["daily_cap_per_pair"] == 3
-    over = rules.merge_overrides(None, {"points": {"idea_upvoted": 10}, "daily_cap_per_pair": 5})
-    over = rules.merge_overrides(over, {"badges": {"ideas_posted": [2, 4]}})
-    r = rules.effective(over)
+    over = rulebook.merge_overrides(None, {"points": {"idea_upvoted": 10}, "daily_cap_per_pair": 5})
+    over = rulebook.merge_overrides(over, {"badges": {"ideas_posted": [2, 4]}})
+    r = rulebook.effective(over)
     assert r["points"]["idea_upvoted"] == 10 and r["points"]["comment_upvoted"] == 2
     assert r["daily_cap_per_pair"] == 5 and r["badges"]["ideas_posted"] == [2, 4]
-    assert rules.DEFAULTS["points"]["idea_upvoted"] == 5  # defaults untouched
-    described = rules.describe(r)
+    assert rulebook.DEFAULTS["points"]["idea_upvoted"] == 5  # defaults untouched
+    described = rulebook.describe(r)
     assert described["down_votes"] == 0
-    assert {b["badge"] for b in described["badges"]} == set(rules.BADGES)
+    assert {b["badge"] for b in described["badges"]} == set(rulebook.BADGES)
 
 
 def test_rules_changes_are_validated():
@@ -77,3 +77,12 @@ def test_engaged_query_accepts_dates_and_refuses_an_empty_period():
     assert q.from_.day == 1 and q.format == "csv"
     with pytest.raises(ValidationError):
         EngagedQuery.model_validate({"from": "2026-06-01", "to": "2026-05-01"})
+
+
+def test_a_vote_is_what_it_is_but_earns_and_gives_back_as_an_up_vote():
+    assert rulebook.vote_reason("idea", "up") == "idea_upvoted"
+    assert rulebook.vote_reason("comment", "down") == "comment_downvoted"
+    r = rulebook.effective(None)
+    assert rulebook.vote_points(r, "idea_upvoted") == 5 and rulebook.vote_points(r, "idea_downvoted") == 0
+    assert rulebook.booked_as("vote", "idea_downvoted", "idea") == "idea_upvoted"
+    assert rulebook.booked_as("idea_posted", "idea_posted", "idea") == "idea_posted"

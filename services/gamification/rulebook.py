@@ -1,4 +1,4 @@
-"""Points rules, badge thresholds and levels: data, per city, with sensible defaults.
+"""The rule book: points per action, badge thresholds and levels: data, per city, with sensible defaults.
 
 A city's rules are stored as a JSON document holding only what it changed; `effective` merges it over
 the defaults. Down votes earn nothing and cost nothing: only up votes appear in the points table.
@@ -89,11 +89,20 @@ def describe(rules: dict) -> dict:
     }
 
 
-def vote_rule(target_type: str, value: str | None) -> str | None:
-    """The rule an active vote earns by, or None (down votes earn nothing)."""
-    if value != "up":
-        return None
-    return "idea_upvoted" if target_type == "idea" else "comment_upvoted"
+def vote_reason(target_type: str, value: str) -> str:
+    """What a vote is, as a subject: `idea_upvoted`, `idea_downvoted`, `comment_upvoted`, ..."""
+    return f"{target_type}_{'upvoted' if value == 'up' else 'downvoted'}"
+
+
+def vote_points(rules: dict, reason: str) -> int:
+    """What a vote is worth when it counts: down votes are worth nothing (they are not in the table)."""
+    return rules["points"].get(reason, 0)
+
+
+def booked_as(kind: str, reason: str, target_type: str | None) -> str:
+    """The reason a subject's points are booked under. A vote earns only as an up vote, so what it earns
+    or gives back (withdrawn, changed to down, hidden) is booked as the up vote's."""
+    return f"{target_type}_upvoted" if kind == "vote" else reason
 
 
 STATUS_RULES = {"accepted": "idea_accepted", "implemented": "idea_implemented"}
