@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 from services.common import auth, logs, pagination
-from services.common.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from services.ideas import listing, moderation, store, texts, views, workflow
+from services.common.errors import AgoraError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed, validate
+from services.ideas import listing, moderation, schemas, store, texts, views, vote_counts, workflow
 from services.ideas.models import TARGETS, projects
 
 
@@ -364,3 +364,23 @@ def author(db, peers, city_id, user_id):
 
 def apply_profile(tx, profile, at) -> None:
     store.apply_profile(tx, profile.city_id, profile.user_id, profile.display_name, profile.locale, at)
+
+
+# -- the vote read model ---------------------------------------------------------------------------
+def apply_votes(tx, events) -> None:
+    """Fold a batch of voting events into the totals and trending scores of their targets."""
+    votes = [(event, validate(schemas.VoteEvent, event.data)) for event in events]
+    for target_type in TARGETS:
+        mine = [(e, v) for e, v in votes if v.target_type == target_type]
+        if not mine:
+            continue
+        rows = store.lock_vote_rows(tx, target_type, list({str(v.target_id) for _, v in mine}))
+        for event, vote in mine:
+            row = rows.get(vote.target_id)
+            if row is None or row.city_id != event.city_id:
+                logs.get().warning("vote_for_unknown_target", target_type=target_type, target_id=str(vote.target_id))
+                continue
+            vote_counts.fold(row, target_type, event.name, vote, event.occurred_at)
+        changed = [(target_id, row) for target_id, row in rows.items() if row.changed]
+        if changed:
+            store.write_vote_rows(tx, target_type, changed)

@@ -12,7 +12,7 @@ from services.common.errors import NotFound, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
 from services.common.peers import Peers
-from services.ideas import handlers, schemas, vote_counts
+from services.ideas import handlers, schemas
 from services.ideas.models import metadata
 
 PROFILE_LOOKUP_SECONDS = 2.0
@@ -171,12 +171,12 @@ class IdeasService:
     # -- read model: votes (in batches: a vote stream is this service's busiest input) -------------
     @on_events("voting", "vote_cast")
     def on_vote_cast(self, tx, events):
-        vote_counts.apply(tx, events)
+        handlers.apply_votes(tx, events)
 
     @on_events("voting", "vote_changed")
     def on_vote_changed(self, tx, events):
-        vote_counts.apply(tx, events)
+        handlers.apply_votes(tx, events)
 
     @on_events("voting", "vote_withdrawn")
     def on_vote_withdrawn(self, tx, events):
-        vote_counts.apply(tx, events)
+        handlers.apply_votes(tx, events)

@@ -1,13 +1,13 @@
-"""Every SQL statement of the ideas service (the lists' clauses and sort keys are built in listing.py;
-the vote read model's batch statements are in vote_counts.py)."""
+"""Every SQL statement of the ideas service (the lists' clauses and sort keys are built in listing.py)."""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.ideas import listing
+from services.ideas import listing, ranking
+from services.ideas.vote_counts import VoteRow
 from services.ideas.models import TARGETS, comments, flags, ideas, projects, users
 
 
@@ -251,4 +251,53 @@ def apply_profile(tx, city_id, user_id, display_name: str, locale: str | None, a
     tx.execute(
         pg_insert(users).values(id=user_id, city_id=city_id, **values)
         .on_conflict_do_update(index_elements=[users.c.id], set_=values, where=users.c.updated_at <= at)
+    )
+
+
+# -- the vote read model (a batch of voting events at a time) --------------------------------------
+_LOCK_VOTES = {
+    t.name: text(
+        f"SELECT id, city_id, votes_version, trend_score, trend_at FROM ideas.{t.name} "
+        "WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
+    )
+    for t in TARGETS.values()
+}
+
+# One UPDATE for every changed row of a table; totals only where a newer version brought them.
+_WRITE_VOTES = {
+    t.name: text(
+        f"""
+        UPDATE ideas.{t.name} AS t SET
+            trend_score = u.trend_score, trend_at = u.trend_at,
+            up_votes = COALESCE(u.up_votes, t.up_votes), down_votes = COALESCE(u.down_votes, t.down_votes),
+            votes_version = u.votes_version, controversy = COALESCE(u.controversy, t.controversy)
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:scores AS float8[]), CAST(:ats AS timestamptz[]),
+                    CAST(:ups AS integer[]), CAST(:downs AS integer[]), CAST(:versions AS bigint[]),
+                    CAST(:controversies AS float8[]))
+             AS u(id, trend_score, trend_at, up_votes, down_votes, votes_version, controversy)
+        WHERE t.id = u.id
+        """
+    )
+    for t in TARGETS.values()
+}
+
+
+def lock_vote_rows(tx, target_type: str, ids: list[str]) -> dict:
+    """The vote state of the targets, locked in id order: {id: VoteRow}."""
+    rows = tx.execute(_LOCK_VOTES[TARGETS[target_type].name], {"ids": sorted(ids)})
+    return {r.id: VoteRow(r.city_id, r.votes_version, r.trend_score, r.trend_at) for r in rows}
+
+
+def write_vote_rows(tx, target_type: str, changed: list[tuple[object, VoteRow]]) -> None:
+    tx.execute(
+        _WRITE_VOTES[TARGETS[target_type].name],
+        {
+            "ids": [str(i) for i, _ in changed],
+            "scores": [r.trend_score for _, r in changed],
+            "ats": [r.trend_at for _, r in changed],
+            "ups": [r.totals[0] if r.totals else None for _, r in changed],
+            "downs": [r.totals[1] if r.totals else None for _, r in changed],
+            "versions": [r.votes_version for _, r in changed],
+            "controversies": [ranking.controversy(*r.totals) if r.totals else None for _, r in changed],
+        },
     )

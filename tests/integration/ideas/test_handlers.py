@@ -234,3 +234,33 @@ def test_an_author_is_asked_of_accounts_once_and_a_lookup_that_fails_lets_the_po
         handlers.apply_profile(tx, profile.model_copy(update={"display_name": "Old"}),
                                datetime(2000, 1, 1, tzinfo=timezone.utc))
     assert handlers.author(db, peers, city_id, user_id).display_name == "Anna"
+
+
+def _vote_event(city_id, name, target_id, up, down, version, value="up", previous=None, target_type="idea"):
+    from services.common.events import Envelope
+
+    return Envelope(event_id=uuid.uuid4(), type=f"voting.{name}", occurred_at=datetime.now(timezone.utc),
+                    city_id=city_id, data={"target_type": target_type, "target_id": target_id, "value": value,
+                                           "previous_value": previous, "up_votes": up, "down_votes": down,
+                                           "target_version": version})
+
+
+def test_vote_totals_keep_the_newest_version_and_sort_the_lists(db, city_id, project):
+    a, b = _idea(db, city_id, project, _p(city_id)), _idea(db, city_id, project, _p(city_id))
+    with db.transaction() as tx:
+        handlers.apply_votes(tx, [
+            _vote_event(city_id, "vote_cast", a["id"], 3, 0, 3),
+            _vote_event(city_id, "vote_cast", a["id"], 9, 9, 2),  # older: its totals are not kept
+            _vote_event(city_id, "vote_cast", b["id"], 1, 0, 1),
+            _vote_event(str(uuid.uuid4()), "vote_cast", b["id"], 50, 0, 9),  # another city's: ignored
+        ])
+    with db.read() as s:
+        assert (handlers.get_idea(s, None, city_id, a["id"])["up_votes"],
+                handlers.get_idea(s, None, city_id, b["id"])["up_votes"]) == (3, 1)
+        for sort in ("popular", "trending"):
+            listed = handlers.list_ideas(s, None, city_id, project["id"], schemas.IdeaQuery(sort=sort))["items"]
+            assert [i["id"] for i in listed] == [a["id"], b["id"]]
+    with db.transaction() as tx:
+        handlers.apply_votes(tx, [_vote_event(city_id, "vote_withdrawn", a["id"], 0, 0, 4)])
+    with db.read() as s:
+        assert handlers.get_idea(s, None, city_id, a["id"])["up_votes"] == 0
