@@ -9,6 +9,11 @@ def _query(call) -> dict:
     return call.query.model_dump(exclude_none=True)
 
 
+def with_locales(call) -> dict:
+    """The body, and the city's locales its texts are checked against."""
+    return {**call.json, "city_locales": list(call.city.get("locales") or [])}
+
+
 # -- ideas -----------------------------------------------------------------------------------------
 @route("GET", "/cities/<city>/ideas/<idea_id>", tag=TAG,
        summary="An idea with its votes, comment count, status and author")
@@ -19,7 +24,7 @@ def get_idea(call):
 @route("PATCH", "/cities/<city>/ideas/<idea_id>", auth=USER, body=schemas.IdeaPatch, tag=TAG,
        summary="Edit an idea (its author or a moderator)")
 def update_idea(call):
-    return call.rpc("ideas", "update_idea", call.principal, call.city, call.params["idea_id"], call.json)
+    return call.rpc("ideas", "update_idea", call.principal, call.city_id, call.params["idea_id"], with_locales(call))
 
 
 @route("DELETE", "/cities/<city>/ideas/<idea_id>", auth=USER, status=204, tag=TAG,
@@ -32,7 +37,7 @@ def delete_idea(call):
 @route("POST", "/cities/<city>/ideas/<idea_id>/status", auth=ADMIN, body=schemas.StatusChange, tag=TAG,
        summary="Move an idea along the status workflow, with official feedback (city admin)")
 def change_status(call):
-    return call.rpc("ideas", "change_status", call.principal, call.city, call.params["idea_id"], call.json)
+    return call.rpc("ideas", "change_status", call.principal, call.city_id, call.params["idea_id"], with_locales(call))
 
 
 # -- comments --------------------------------------------------------------------------------------
@@ -97,10 +102,10 @@ def moderate(call):
 @route("GET", "/cities/<city>/users/me/ideas", auth=USER, query=schemas.OwnQuery, tag=TAG,
        summary="One's own ideas across the city's projects, newest first")
 def own_ideas(call):
-    return call.rpc("ideas", "list_own_ideas", call.principal, call.city_id, _query(call))
+    return call.rpc("ideas", "list_own", call.principal, call.city_id, "idea", _query(call))
 
 
 @route("GET", "/cities/<city>/users/me/comments", auth=USER, query=schemas.OwnQuery, tag=TAG,
        summary="One's own comments, newest first (each names its idea_id)")
 def own_comments(call):
-    return call.rpc("ideas", "list_own_comments", call.principal, call.city_id, _query(call))
+    return call.rpc("ideas", "list_own", call.principal, call.city_id, "comment", _query(call))

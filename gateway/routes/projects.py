@@ -1,4 +1,5 @@
 """Projects (consultations), and the ideas posted in them."""
+from gateway.routes.ideas import with_locales
 from gateway.routing import ADMIN, USER, route
 from services.ideas import schemas
 
@@ -12,7 +13,7 @@ def _query(call) -> dict:
 @route("POST", "/cities/<city>/projects", auth=ADMIN, body=schemas.NewProject, status=201, tag=TAG,
        summary="Create a project (city admin); texts in the city's locales")
 def create_project(call):
-    return call.rpc("ideas", "create_project", call.principal, call.city, call.json)
+    return call.rpc("ideas", "create_project", call.principal, call.city_id, with_locales(call))
 
 
 @route("GET", "/cities/<city>/projects", query=schemas.ProjectQuery, tag=TAG,
@@ -29,13 +30,13 @@ def get_project(call):
 @route("PATCH", "/cities/<city>/projects/<project_id>", auth=ADMIN, body=schemas.ProjectPatch, tag=TAG,
        summary="Change a project: texts, method, status, topics (city admin)")
 def update_project(call):
-    return call.rpc("ideas", "update_project", call.principal, call.city, call.params["project_id"], call.json)
+    return call.rpc("ideas", "update_project", call.principal, call.city_id, call.params["project_id"], with_locales(call))
 
 
 @route("POST", "/cities/<city>/projects/<project_id>/ideas", auth=USER, body=schemas.NewIdea, status=201,
        tag="ideas", summary="Post an idea in an active ideation or budgeting project")
 def create_idea(call):
-    return call.rpc("ideas", "create_idea", call.principal, call.city, call.params["project_id"], call.json)
+    return call.rpc("ideas", "create_idea", call.principal, call.city_id, call.params["project_id"], with_locales(call))
 
 
 @route("GET", "/cities/<city>/projects/<project_id>/ideas", query=schemas.IdeaQuery, tag="ideas",

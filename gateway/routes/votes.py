@@ -20,15 +20,17 @@ def _register(kind: str, param: str):
                    "project not active, down votes off")
     def put_vote(call):
         # votes arriving together travel as one message and are cast in one transaction
-        return call.batched("voting", "cast_votes", [call.principal, kind, call.params[param], call.json])
+        return call.batched("voting", "cast_votes", {"principal": call.principal, "city_id": call.city_id,
+                                                     "target_type": kind, "target_id": call.params[param],
+                                                     "body": call.json})
 
     @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
     def delete_vote(call):
-        return call.rpc("voting", "withdraw_vote", call.principal, kind, call.params[param])
+        return call.rpc("voting", "withdraw_vote", call.principal, call.city_id, kind, call.params[param])
 
     @route("GET", path, tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
     def get_vote(call):
-        return call.rpc("voting", "get_vote", call.city_id, call.principal, kind, call.params[param])
+        return call.rpc("voting", "get_vote", call.principal, call.city_id, kind, call.params[param])
 
     for handler, verb in ((put_vote, "put"), (delete_vote, "delete"), (get_vote, "get")):
         handler.__name__ = f"{verb}_{kind}_vote"  # distinct OpenAPI operation ids

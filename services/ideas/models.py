@@ -51,7 +51,6 @@ users = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("city_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("display_name", Text),
-    Column("role", Text),
     Column("locale", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -99,6 +98,7 @@ ideas = Table(
     Index("ix_ideas_ideas_controversial", "city_id", "project_id", "controversy", "id"),
     Index("ix_ideas_ideas_topics", "topics", postgresql_using="gin"),
     Index("ix_ideas_ideas_search", "search", postgresql_using="gin"),
+    Index("ix_ideas_ideas_author", "city_id", "author_id", "created_at", "id"),
 )
 
 comments = Table(
@@ -116,6 +116,7 @@ comments = Table(
     *(c() for c in _VOTES),
     *(c() for c in _MODERATION),
     Index("ix_ideas_comments_idea", "city_id", "idea_id", "created_at", "id"),
+    Index("ix_ideas_comments_author", "city_id", "author_id", "created_at", "id"),
 )
 
 flags = Table(

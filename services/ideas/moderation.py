@@ -1,30 +1,24 @@
 """Flags and moderation: when content is hidden, who sees it, and what a moderator's decision does."""
 from __future__ import annotations
 
-import os
-
 from services.common.errors import Conflict
 
-DEFAULT_FLAG_THRESHOLD = 3
-
-
-def default_threshold(env: dict | None = None) -> int:
-    """The platform default (env `FLAG_THRESHOLD`, else 3); a project may set its own."""
-    env = os.environ if env is None else env
-    try:
-        value = int(env.get("FLAG_THRESHOLD", DEFAULT_FLAG_THRESHOLD))
-    except ValueError:
-        return DEFAULT_FLAG_THRESHOLD
-    return value if value >= 1 else DEFAULT_FLAG_THRESHOLD
-
-
-def threshold(project_threshold: int | None, default: int | None = None) -> int:
-    return project_threshold if project_threshold else (default or default_threshold())
+def threshold(project_threshold: int | None, default: int) -> int:
+    """The project's own threshold, else the platform's (`Settings.flag_threshold`)."""
+    return project_threshold if project_threshold else default
 
 
 def should_hide(open_flags: int, limit: int, hidden: bool) -> bool:
     """True when this flag is the one that hides the content (it reached the threshold and was visible)."""
     return not hidden and open_flags >= limit
+
+
+def reason_counts(reasons: list[str]) -> dict[str, int]:
+    """How many open flags give each reason."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def check_can_flag(user_id, author_id) -> None:

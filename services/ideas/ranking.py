@@ -41,9 +41,7 @@ def controversy(up: int, down: int) -> float:
 
 def vote_delta(event_name: str, value: str | None, previous_value: str | None = None) -> int:
     """How much one voting event changes the net (up − down) count of its target."""
-    if event_name == "vote_cast":
-        return _SIGN[value] - _SIGN[previous_value]
-    if event_name == "vote_changed":
+    if event_name in ("vote_cast", "vote_changed"):
         return _SIGN[value] - _SIGN[previous_value]
     if event_name == "vote_withdrawn":
         return -_SIGN[value]

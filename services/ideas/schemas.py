@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from services.common.events import event_type
+from services.common.texts import Locale
 
 Method = Literal["ideation", "poll", "budgeting"]
 ProjectStatus = Literal["draft", "active", "closed"]
@@ -17,10 +18,8 @@ Reason = Literal["spam", "offensive", "off_topic"]
 TargetType = Literal["idea", "comment"]
 Decision = Literal["restore", "remove"]
 
-LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 TITLE_MAX, BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX = 200, 10_000, 5_000, 20_000
 
-Locale = Annotated[str, StringConstraints(pattern=LOCALE)]
 Topic = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX)]
@@ -308,13 +307,6 @@ class ProfileEvent(BaseModel):
     city_id: uuid.UUID
     display_name: str
     locale: str | None = None
-    role: str | None = None
-
-
-class RoleEvent(BaseModel):
-    user_id: uuid.UUID
-    city_id: uuid.UUID
-    role: str
 
 
 class VoteEvent(BaseModel):

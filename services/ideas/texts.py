@@ -1,25 +1,9 @@
-"""Rules for the texts of a city: multilingual objects use the city's locales; posts carry one locale."""
+"""Rules for the texts of a city: multilingual objects use the city's locales (the common check); posts carry
+one locale and the project's topics."""
 from __future__ import annotations
 
 from services.common.errors import ValidationFailed
-
-
-def locale_issues(texts: dict | None, city_locales: list[str], field: str) -> list[dict]:
-    """Issues for every key of a multilingual text that is not one of the city's locales."""
-    if not texts:
-        return []
-    allowed = ", ".join(city_locales)
-    return [
-        {"field": f"{field}.{locale}", "issue": f"not a locale of this city ({allowed})"}
-        for locale in texts
-        if locale not in city_locales
-    ]
-
-
-def check_locales(city_locales: list[str], **texts) -> None:
-    issues = [issue for field, value in texts.items() for issue in locale_issues(value, city_locales, field)]
-    if issues:
-        raise ValidationFailed("The request is not valid.", issues)
+from services.common.texts import check_locales  # noqa: F401  (the city's locales, for the use cases here)
 
 
 def post_locale(requested: str | None, user_locale: str | None, city_locales: list[str]) -> str | None:

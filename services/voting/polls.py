@@ -10,6 +10,7 @@ from datetime import date
 
 from services.common import demographics
 from services.common.errors import Conflict, ValidationFailed
+from services.common.texts import locale_issues
 
 
 @dataclass(frozen=True)
@@ -32,21 +33,12 @@ def check_poll_project(method: str | None, status: str, *, answering: bool) -> N
         raise Conflict("The poll is not open yet.")
 
 
-def check_locales(text: dict, locales: list[str], field_name: str) -> list[dict]:
-    allowed = set(locales or [])
-    return [
-        {"field": f"{field_name}.{loc}", "issue": f"not a locale of this city ({', '.join(sorted(allowed))})"}
-        for loc in text
-        if allowed and loc not in allowed
-    ]
-
-
 def normalize_question(kind: str, text: dict, options: list[dict], max_choices: int | None,
                        locales: list[str]) -> int:
     """Check a new question against the city's locales and its kind; the `max_choices` to store."""
-    issues = check_locales(text, locales, "text")
+    issues = locale_issues(text, locales, "text")
     for i, option in enumerate(options):
-        issues += check_locales(option["text"], locales, f"options.{i}.text")
+        issues += locale_issues(option["text"], locales, f"options.{i}.text")
     if kind == "single":
         if max_choices not in (None, 1):
             issues.append({"field": "max_choices", "issue": "a single choice question allows exactly 1 choice"})

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.common.events import event_type
+from services.common.texts import Multilingual
 
 VoteValue = Literal["up", "down"]
 TargetType = Literal["idea", "comment"]
@@ -44,30 +45,40 @@ class OwnVotesQuery(BaseModel):
                          description=f"comma-separated ids of ideas or comments, at most {MAX_OWN_VOTES}")]
 
 
-def _multilingual(value: dict) -> dict:
-    if not value:
-        raise ValueError("give the text in at least one locale, e.g. {\"en\": \"...\"}")
-    for locale, text in value.items():
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"the {locale!r} text is empty")
-        if len(text) > MAX_TEXT:
-            raise ValueError(f"the {locale!r} text is longer than {MAX_TEXT} characters")
-    return {k: v.strip() for k, v in value.items()}
+class CastVote(BaseModel):
+    """One item of `cast_votes`: a caller's vote on a target (the route's body as `body`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    principal: dict | None
+    city_id: str
+    target_type: str
+    target_id: str
+    body: Any = None
 
 
 class OptionIn(Strict):
-    text: dict[str, str]
-
-    _text = field_validator("text")(classmethod(lambda cls, v: _multilingual(v)))
+    text: Multilingual(MAX_TEXT)
 
 
 class NewQuestion(Strict):
-    text: dict[str, str]
+    text: Multilingual(MAX_TEXT)
     kind: Kind
     options: list[OptionIn] = Field(min_length=2, max_length=MAX_OPTIONS)
     max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
 
-    _text = field_validator("text")(classmethod(lambda cls, v: _multilingual(v)))
+
+class QuestionRequest(NewQuestion):
+    """`create_question`'s payload: the new question and the city's locales it is checked against."""
+
+    city_locales: list[str] = Field(default_factory=list)
+
+
+class QuestionQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=512)
 
 
 class PollAnswers(Strict):

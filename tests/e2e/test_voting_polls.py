@@ -193,9 +193,22 @@ def test_results_by_age_group_gender_and_district(api, city, content):
     # another city sees nothing of this poll, and its people cannot answer it
     other = api.new_city()
     assert api.get(f"/cities/{other['slug']}/projects/{project}/poll/results").status_code == 404
-    assert api.get(f"/cities/{other['slug']}/projects/{project}/poll/questions").json()["items"] == []
+    assert api.get(f"/cities/{other['slug']}/projects/{project}/poll/questions").status_code == (
+        404 if IDEAS_RUNNING else 503)
     stranger = new_user(api, other)
     assert answer(api, city, project, stranger, {q["id"]: [bike]}).status_code == 403
     r = answer(api, other, project, stranger, {q["id"]: [bike]})
     assert r.status_code == (404 if IDEAS_RUNNING else 503)
     assert counts(results(api, city, project), q["id"]) == [2, 2, 2]
+
+
+def test_questions_of_another_citys_project_are_404(api, city, content):
+    project = poll_project(api, city, content)
+    assert api.get(base(city, project) + "/questions").json()["items"]
+    other = api.new_city()
+    r = api.get(base(other, project) + "/questions")
+    assert r.status_code == (404 if IDEAS_RUNNING else 503), r.text
+    assert api.get(base(other, project) + "/questions", token=other["admin_token"]).status_code == (
+        404 if IDEAS_RUNNING else 503)
+    assert api.get(base(city, str(uuid.uuid4())) + "/questions").status_code == (404 if IDEAS_RUNNING else 503)
+    assert api.get(base(city, "not-a-uuid") + "/questions").status_code == 404

@@ -3,6 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from services.common.config import Settings
 from services.common.errors import Conflict, ValidationFailed
 from services.ideas import moderation, texts, workflow
 from services.ideas.schemas import IdeaPatch, NewIdea, NewProject
@@ -41,10 +42,10 @@ def test_only_active_ideation_and_budgeting_projects_take_ideas():
 
 # -- flags ------------------------------------------------------------------------------------------
 def test_threshold_defaults_and_env():
-    assert moderation.default_threshold({}) == 3
-    assert moderation.default_threshold({"FLAG_THRESHOLD": "5"}) == 5
-    assert moderation.default_threshold({"FLAG_THRESHOLD": "zero"}) == 3
-    assert moderation.default_threshold({"FLAG_THRESHOLD": "0"}) == 3
+    assert Settings.from_env({}).flag_threshold == 3
+    assert Settings.from_env({"FLAG_THRESHOLD": "5"}).flag_threshold == 5
+    assert Settings.from_env({"FLAG_THRESHOLD": "zero"}).flag_threshold == 3
+    assert Settings.from_env({"FLAG_THRESHOLD": "0"}).flag_threshold == 3
     assert moderation.threshold(2, 3) == 2 and moderation.threshold(None, 4) == 4
 
 
