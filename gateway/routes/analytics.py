@@ -1,10 +1,11 @@
 """Analytics: topics, similar ideas, demographic heatmap, participation dashboard and exports."""
 import base64
 
-from gateway.routing import ADMIN, Reply, route
+from gateway.routing import ADMIN, MODERATOR, Reply, route
 from services.analytics import schemas
 
 TAG = "analytics"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _query(call) -> dict:
@@ -66,7 +67,43 @@ def export_csv(call):
 
 
 @route("GET", "/cities/<city>/projects/<project_id>/export.xlsx", auth=ADMIN, tag=TAG,
-       produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+       produces=XLSX,
        summary="The same export as an Excel workbook (city admin)")
 def export_xlsx(call):
     return _file(call.rpc("analytics", "export", call.principal, call.city_id, call.params["project_id"], "xlsx"))
+
+
+@route("GET", "/cities/<city>/projects/<project_id>/inputs", auth=MODERATOR, query=schemas.InputsQuery, tag=TAG,
+       summary="The input manager: the project's ideas with status, topics, votes, comments, flags and author "
+               "demographics (never e-mail), filtered and sorted: {items, next_cursor} (moderator or admin)")
+def inputs(call):
+    return call.rpc("analytics", "inputs", call.principal, call.city_id, call.params["project_id"], _query(call))
+
+
+
+def _export(call, method: str, fmt: str) -> Reply:
+    return _file(call.rpc("analytics", method, call.principal, call.city_id, call.params["project_id"], fmt))
+
+
+@route("GET", "/cities/<city>/projects/<project_id>/comments/export.csv", auth=ADMIN, tag=TAG, produces="text/csv",
+       summary="The project's comments with their authors' demographics only, no e-mail (city admin)")
+def export_comments_csv(call):
+    return _export(call, "export_comments", "csv")
+
+
+@route("GET", "/cities/<city>/projects/<project_id>/comments/export.xlsx", auth=ADMIN, tag=TAG, produces=XLSX,
+       summary="The same comments export as an Excel workbook (city admin)")
+def export_comments_xlsx(call):
+    return _export(call, "export_comments", "xlsx")
+
+
+@route("GET", "/cities/<city>/projects/<project_id>/votes/export.csv", auth=ADMIN, tag=TAG, produces="text/csv",
+       summary="The project's current votes with the voters' demographics only, no e-mail or voter id (city admin)")
+def export_votes_csv(call):
+    return _export(call, "export_votes", "csv")
+
+
+@route("GET", "/cities/<city>/projects/<project_id>/votes/export.xlsx", auth=ADMIN, tag=TAG, produces=XLSX,
+       summary="The same votes export as an Excel workbook (city admin)")
+def export_votes_xlsx(call):
+    return _export(call, "export_votes", "xlsx")

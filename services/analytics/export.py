@@ -1,4 +1,5 @@
-"""Export of a project's ideas with topics, votes, status and author demographics (never e-mail).
+"""Exports of a project's ideas (with topics, votes, status and author demographics), comments and
+votes (with the demographics of their authors and voters only): never an e-mail, never a voter's id.
 
 Rows are built from read-model rows, then written as CSV (text) or XLSX (bytes, openpyxl). Cells that a
 spreadsheet would run as a formula (starting with = + - @, tab or carriage return) are prefixed with a
@@ -16,6 +17,14 @@ COLUMNS = (
     "idea_id", "title", "body", "status", "locale", "tags", "created_at", "topic_id", "topic_label",
     "up_votes", "down_votes", "comments", "hidden", "author_id", "author_age_group", "author_gender",
     "author_district",
+)
+COMMENT_COLUMNS = (
+    "comment_id", "idea_id", "idea_title", "parent_id", "body", "created_at", "author_age_group",
+    "author_gender", "author_district",
+)
+VOTE_COLUMNS = (
+    "idea_id", "idea_title", "target_type", "target_id", "value", "voted_at", "voter_age_group",
+    "voter_gender", "voter_district",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML (and so XLSX) cannot hold; removed from cells of the XLSX file.
@@ -51,6 +60,30 @@ def export_rows(ideas: list[dict], topic_labels: dict[int, str], today: date | N
     return rows
 
 
+def _when(value) -> str:
+    return value.isoformat() if isinstance(value, datetime) else (value or "")
+
+
+def _people(prefix: str, row: dict, today: date | None) -> dict:
+    return {f"{prefix}_age_group": age_group(row.get("birth_year"), today),
+            f"{prefix}_gender": row.get("gender") or "unknown",
+            f"{prefix}_district": row.get("district") or "unknown"}
+
+
+def comment_rows(comments: list[dict], today: date | None = None) -> list[dict]:
+    """One row per comment: read-model rows joined with the idea's title and the author's profile."""
+    return [{"comment_id": str(c["id"]), "idea_id": str(c["idea_id"]), "idea_title": c.get("idea_title") or "",
+             "parent_id": str(c["parent_id"]) if c.get("parent_id") else "", "body": c.get("body") or "",
+             "created_at": _when(c.get("created_at")), **_people("author", c, today)} for c in comments]
+
+
+def vote_rows(votes: list[dict], today: date | None = None) -> list[dict]:
+    """One row per current vote: the target, the value and the voter's demographics only."""
+    return [{"idea_id": str(v["idea_id"]), "idea_title": v.get("idea_title") or "", "target_type": v["target_type"],
+             "target_id": str(v["target_id"]), "value": v["value"], "voted_at": _when(v.get("voted_at")),
+             **_people("voter", v, today)} for v in votes]
+
+
 def safe_cell(value):
     """A cell value a spreadsheet shows as text, never runs."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -58,24 +91,24 @@ def safe_cell(value):
     return value
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict], columns: tuple = COLUMNS) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_cell(row[c]) for c in COLUMNS])
+        writer.writerow([safe_cell(row[c]) for c in columns])
     return out.getvalue()
 
 
-def to_xlsx(rows: list[dict], sheet_title: str = "ideas") -> bytes:
+def to_xlsx(rows: list[dict], sheet_title: str = "ideas", columns: tuple = COLUMNS) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet_title[:31] or "ideas")
-    ws.append(list(COLUMNS))
+    ws.append(list(columns))
     for row in rows:
         cells = []
-        for c in COLUMNS:
+        for c in columns:
             v = row[c]
             if isinstance(v, str):
                 v = safe_cell(v.translate(_XML_ILLEGAL))[:32_767]  # a cell's limit in Excel

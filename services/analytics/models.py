@@ -65,6 +65,7 @@ ideas = Table(
     Column("topic_id", Integer),
     Column("topic_score", Float),
     Column("topic_model_version", Text),
+    Column("flags", Integer, nullable=False, server_default="0"),  # open flags, as of the last moderation event
     Column("seq", BigInteger, nullable=False, server_default="0"),
     Index("ix_analytics_ideas_project_seq", "city_id", "project_id", "seq"),
 )
@@ -77,9 +78,28 @@ comments = Table(
     Column("idea_id", UUID(as_uuid=True), nullable=False),
     Column("project_id", UUID(as_uuid=True)),
     Column("author_id", UUID(as_uuid=True)),
+    Column("parent_id", UUID(as_uuid=True)),
+    Column("body", Text),
     Column("created_at", DateTime(timezone=True)),
     Column("deleted", Boolean, nullable=False, server_default="false"),
     Index("ix_analytics_comments_idea", "city_id", "idea_id"),
+)
+
+# Each voter's current vote on an idea or a comment (for the votes export); `value` null: withdrawn.
+# `version` is the target's vote version of the event applied last, so events converge in any order.
+votes = Table(
+    "votes",
+    metadata,
+    Column("target_id", UUID(as_uuid=True), primary_key=True),
+    Column("voter_id", UUID(as_uuid=True), primary_key=True),
+    Column("city_id", UUID(as_uuid=True), nullable=False),
+    Column("project_id", UUID(as_uuid=True)),
+    Column("idea_id", UUID(as_uuid=True), nullable=False),
+    Column("target_type", Text, nullable=False),
+    Column("value", Text),
+    Column("voted_at", DateTime(timezone=True), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("ix_analytics_votes_project", "city_id", "project_id"),
 )
 
 users = Table(

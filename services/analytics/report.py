@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from services.analytics.topics import MIN_IDEAS
-from services.common.demographics import DIMENSIONS, group_of
+from services.common.demographics import DIMENSIONS, age_group, group_of
 
 REBUILD_AFTER_CHANGES = 20
 """Idea changes (new, edited, hidden, deleted) since the last build that make a model stale."""
@@ -117,3 +117,14 @@ def participants_by_group(rows: list[tuple], today: date | None = None) -> dict[
         for d in DIMENSIONS:
             result[d][group_of(profile, d, today)] += int(count)
     return {d: dict(sorted(c.items())) for d, c in result.items()}
+
+
+def input_item(r, today: date | None = None) -> dict:
+    """One idea of the input manager's list (never the author's id or e-mail: demographics only)."""
+    return {
+        "id": str(r.id), "title": r.title, "status": r.status, "topics": list(r.tags or []), "topic_id": r.topic,
+        "up_votes": r.up_votes, "down_votes": r.down_votes, "comments": int(r.comments or 0),
+        "flags": r.flags, "hidden": r.hidden, "created_at": r.created_at.isoformat() if r.created_at else None,
+        "author": {"age_group": age_group(r.birth_year, today), "gender": r.gender or "unknown",
+                   "district": r.district or "unknown"},
+    }

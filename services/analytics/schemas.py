@@ -42,6 +42,30 @@ class HeatmapQuery(Loose):
     dimension: Dimension = Field("age_group", description="age_group | gender | district")
 
 
+class InputsQuery(Loose):
+    """Filters of the officials' list of a project's ideas (the input manager)."""
+
+    status: str | None = Field(None, description="only ideas with this status")
+    topic: str | None = Field(None, description="only ideas the author tagged with this topic")
+    topic_id: int | None = Field(None, ge=0, description="only ideas of this analytics topic (current model)")
+    flagged: bool | None = Field(None, description="true: only ideas with open flags; false: only without")
+    from_: date | None = Field(None, alias="from", description="created on or after this day")
+    to: date | None = Field(None, description="created on or before this day")
+    age_group: Literal["under_25", "25-34", "35-49", "50-64", "65+", "unknown"] | None = Field(
+        None, description="the author's age group")
+    gender: str | None = Field(None, description="the author's gender (unknown: not given)")
+    district: str | None = Field(None, description="the author's district (unknown: not given)")
+    sort: Literal["new", "popular"] = Field("new", description="new: newest first; popular: by up minus down votes")
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.from_ and self.to and self.from_ > self.to:
+            raise ValueError("`from` is after `to`")
+        return self
+
+
 class DashboardQuery(Loose):
     from_: date | datetime | None = Field(None, alias="from", description="first day (default: 30 days before `to`)")
     to: date | datetime | None = Field(None, description="last day, included (default: today)")
@@ -93,6 +117,7 @@ class Moderation(Loose):
     target_id: uuid.UUID
     idea_id: uuid.UUID
     project_id: uuid.UUID
+    flags: int | None = None
 
 
 class Comment(Loose):
@@ -100,6 +125,8 @@ class Comment(Loose):
     idea_id: uuid.UUID
     project_id: uuid.UUID | None = None
     author_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    body: str | None = None
     created_at: datetime | None = None
 
 
@@ -109,6 +136,7 @@ class Vote(Loose):
     idea_id: uuid.UUID
     project_id: uuid.UUID | None = None
     voter_id: uuid.UUID
+    value: Literal["up", "down"] | None = None
     up_votes: int
     down_votes: int
     target_version: int

@@ -47,6 +47,28 @@ def _admin(principal, city_id) -> auth.Principal:
     return me.require_city(city_id).require("admin")
 
 
+def _staff(principal, city_id) -> auth.Principal:
+    me = auth.principal_of(principal)
+    if me is None:
+        raise Unauthorized("This needs a bearer token.")
+    return me.require_city(city_id).require("moderator")
+
+
+def _format(fmt: str) -> None:
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("No such export format.")
+
+
+def _file(stem: str, fmt: str, rows: list[dict], columns: tuple, sheet: str) -> dict:
+    """`{filename, content_type, text}` (csv) or `{..., base64}` (xlsx)."""
+    name = f"{stem}.{fmt}"
+    if fmt == "csv":
+        return {"filename": name, "content_type": "text/csv; charset=utf-8", "text": export.to_csv(rows, columns)}
+    return {"filename": name,
+            "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "base64": base64.b64encode(export.to_xlsx(rows, sheet, columns)).decode()}
+
+
 def _data(model, event):
     return validate(model, event.data)
 
@@ -130,6 +152,8 @@ class AnalyticsService:
         if row.hidden_at is not None and row.hidden_at >= event.occurred_at:
             return
         values = {"hidden": hidden, "hidden_at": event.occurred_at, "seq": version}
+        if d.flags is not None:
+            values["flags"] = d.flags
         if not hidden and row.title is not None and not row.deleted:
             # A model built while the idea was hidden left it out: give it a topic now.
             model = self.replica.current_model(tx.session, event.city_id, d.project_id)
@@ -161,12 +185,13 @@ class AnalyticsService:
 
     @on_event("voting", "vote_withdrawn")
     def on_vote_withdrawn(self, tx, event):
-        self._votes(tx, event)
+        self._votes(tx, event, withdrawn=True)
 
-    def _votes(self, tx, event):
+    def _votes(self, tx, event, withdrawn: bool = False):
         d = _data(schemas.Vote, event)
         if d.target_type == "idea" and d.project_id is not None:
             store.set_votes(tx, event.city_id, d.idea_id, d.project_id, d.up_votes, d.down_votes, d.target_version)
+        store.set_vote(tx, event.city_id, d, None if withdrawn else d.value, event.occurred_at)
         return d
 
     @on_event("voting", "poll_answered")
@@ -294,11 +319,43 @@ class AnalyticsService:
         }
 
     @rpc
+    def inputs(self, principal, city_id: str, project_id: str, query: dict) -> dict:
+        """The input manager: a page of the project's ideas with their counts and author demographics."""
+        _staff(principal, city_id)
+        q = validate(schemas.InputsQuery, query or {})
+        with self.db.read() as s:
+            project = self._project(s, city_id, project_id)
+            meta = store.model_meta(s, city_id, project.id)
+            current = meta.model_version if meta is not None and meta.status == "ok" else None
+            page = store.inputs(s, city_id, project.id, q, current, date.today())
+        page["items"] = [report.input_item(r) for r in page["items"]]
+        return page
+
+    @rpc
+    def export_comments(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
+        """The project's comments as a file, with their authors' demographics only."""
+        _admin(principal, city_id)
+        _format(fmt)
+        with self.db.read() as s:
+            project = self._project(s, city_id, project_id)
+            rows = export.comment_rows(store.comment_export_rows(s, city_id, project.id))
+        return _file(f"comments-{project.id}", fmt, rows, export.COMMENT_COLUMNS, "comments")
+
+    @rpc
+    def export_votes(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
+        """The project's current votes as a file, with their voters' demographics only."""
+        _admin(principal, city_id)
+        _format(fmt)
+        with self.db.read() as s:
+            project = self._project(s, city_id, project_id)
+            rows = export.vote_rows(store.vote_export_rows(s, city_id, project.id))
+        return _file(f"votes-{project.id}", fmt, rows, export.VOTE_COLUMNS, "votes")
+
+    @rpc
     def export(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
         """The project's ideas as a file: `{filename, content_type, text}` (csv) or `{..., base64}` (xlsx)."""
         _admin(principal, city_id)
-        if fmt not in ("csv", "xlsx"):
-            raise NotFound("No such export format.")
+        _format(fmt)
         with self.db.read() as s:
             project = self._project(s, city_id, project_id)
             meta = store.model_meta(s, city_id, project.id)
@@ -308,10 +365,4 @@ class AnalyticsService:
         for i in ideas:
             if i["topic_model_version"] != current:
                 i["topic_id"] = None
-        rows = export.export_rows(ideas, labels)
-        name = f"ideas-{project.id}.{fmt}"
-        if fmt == "csv":
-            return {"filename": name, "content_type": "text/csv; charset=utf-8", "text": export.to_csv(rows)}
-        return {"filename": name,
-                "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "base64": base64.b64encode(export.to_xlsx(rows)).decode()}
+        return _file(f"ideas-{project.id}", fmt, export.export_rows(ideas, labels), export.COLUMNS, "ideas")

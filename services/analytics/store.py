@@ -6,6 +6,7 @@ tombstone, and a row is created as a stub by whichever fact about it arrives fir
 """
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import (
@@ -30,8 +31,10 @@ from services.analytics.models import (
     projects,
     topic_models,
     users,
+    votes,
 )
-from services.common.errors import NotFound
+from services.common import pagination
+from services.common.errors import NotFound, ValidationFailed
 
 VISIBLE = and_(ideas.c.title.is_not(None), ideas.c.deleted.is_(False), ideas.c.hidden.is_(False))
 
@@ -154,13 +157,28 @@ def titles(session, city_id, ids: list) -> dict:
 # -- comments, users, activity ---------------------------------------------------------------------
 def upsert_comment(tx, city_id, data, deleted: bool = False) -> None:
     stmt = insert(comments).values(id=data.comment_id, city_id=city_id, idea_id=data.idea_id,
-                                   project_id=data.project_id, author_id=data.author_id,
-                                   created_at=getattr(data, "created_at", None), deleted=deleted)
+                                   project_id=data.project_id, author_id=data.author_id, parent_id=data.parent_id,
+                                   body=data.body, created_at=getattr(data, "created_at", None), deleted=deleted)
     old, new = comments.c, stmt.excluded
     tx.execute(stmt.on_conflict_do_update(
         index_elements=[old.id],
-        set_={"deleted": old.deleted | new.deleted, "created_at": func.coalesce(old.created_at, new.created_at)},
+        set_={"deleted": old.deleted | new.deleted, "created_at": func.coalesce(old.created_at, new.created_at),
+              "body": func.coalesce(old.body, new.body), "parent_id": func.coalesce(old.parent_id, new.parent_id),
+              "project_id": func.coalesce(old.project_id, new.project_id)},
         where=old.city_id == new.city_id,
+    ))
+
+
+def set_vote(tx, city_id, d, value, at: datetime) -> None:
+    """Keep a voter's newest vote on a target (`value` None: withdrawn), whatever the order of the events."""
+    stmt = insert(votes).values(target_id=d.target_id, voter_id=d.voter_id, city_id=city_id,
+                                project_id=d.project_id, idea_id=d.idea_id, target_type=d.target_type,
+                                value=value, voted_at=at, version=d.target_version)
+    old, new = votes.c, stmt.excluded
+    tx.execute(stmt.on_conflict_do_update(
+        index_elements=[old.target_id, old.voter_id],
+        set_={"value": new.value, "voted_at": new.voted_at, "version": new.version},
+        where=and_(old.city_id == new.city_id, old.version < new.version),
     ))
 
 
@@ -341,5 +359,109 @@ def export_rows(session, city_id, project_id) -> list[dict]:
         .where(ideas.c.city_id == city_id, ideas.c.project_id == project_id, ideas.c.title.is_not(None),
                ideas.c.deleted.is_(False))
         .order_by(ideas.c.created_at, ideas.c.id)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+# -- the officials' workspace: the input manager and the comments and votes exports ------------------
+_AGES = {"under_25": (0, 24), "25-34": (25, 34), "35-49": (35, 49), "50-64": (50, 64), "65+": (65, 200)}
+
+
+def _comment_count():
+    return (
+        select(func.count()).select_from(comments)
+        .where(comments.c.city_id == ideas.c.city_id, comments.c.idea_id == ideas.c.id,
+               comments.c.deleted.is_(False))
+        .scalar_subquery()
+    )
+
+
+def _people_filter(q, today: date) -> list:
+    where = []
+    if q.age_group == "unknown":
+        where.append(or_(users.c.birth_year.is_(None), users.c.birth_year == 0))
+    elif q.age_group:
+        lo, hi = _AGES[q.age_group]
+        where.append(users.c.birth_year.between(today.year - hi, today.year - lo))
+    for col, value in ((users.c.gender, q.gender), (users.c.district, q.district)):
+        if value == "unknown":
+            where.append(col.is_(None))
+        elif value:
+            where.append(col == value)
+    return where
+
+
+def inputs(session, city_id, project_id, q, model_version, today: date) -> dict:
+    """A page of the project's ideas as the input manager lists them (hidden ones included)."""
+    score = (ideas.c.up_votes - ideas.c.down_votes).label("score")
+    topic = case((ideas.c.topic_model_version == model_version, ideas.c.topic_id), else_=None).label("topic")
+    where = [ideas.c.city_id == city_id, ideas.c.project_id == project_id, ideas.c.title.is_not(None),
+             ideas.c.deleted.is_(False), *_people_filter(q, today)]
+    if q.status:
+        where.append(ideas.c.status == q.status)
+    if q.topic:
+        where.append(ideas.c.tags.any(q.topic))
+    if q.topic_id is not None:
+        where.append(and_(ideas.c.topic_model_version == model_version, ideas.c.topic_id == q.topic_id))
+    if q.flagged is not None:
+        where.append(ideas.c.flags > 0 if q.flagged else ideas.c.flags == 0)
+    if q.from_:
+        where.append(ideas.c.created_at >= _window(q.from_, q.from_)[0])
+    if q.to:
+        where.append(ideas.c.created_at < _window(q.to, q.to)[1])
+    after = pagination.decode(q.cursor)
+    if after:
+        try:
+            *s, at, i = after
+            at, i = datetime.fromisoformat(at), uuid.UUID(i)
+            s = [int(v) for v in s]
+        except (ValueError, TypeError, AttributeError):
+            s = None
+        if s is None or len(s) != (q.sort == "popular"):
+            raise ValidationFailed("The cursor is not valid.", [{"field": "cursor", "issue": "not a cursor of this list"}])
+        later = or_(ideas.c.created_at < at, and_(ideas.c.created_at == at, ideas.c.id < i))
+        where.append(or_(score < s[0], and_(score == s[0], later)) if s else later)
+    order = [ideas.c.created_at.desc(), ideas.c.id.desc()]
+    if q.sort == "popular":
+        order.insert(0, score.desc())
+    rows = session.execute(
+        select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.tags, topic, ideas.c.up_votes,
+               ideas.c.down_votes, _comment_count().label("comments"), ideas.c.flags, ideas.c.hidden,
+               ideas.c.created_at, score, users.c.birth_year, users.c.gender, users.c.district)
+        .select_from(ideas.outerjoin(users, and_(users.c.id == ideas.c.author_id, users.c.city_id == city_id)))
+        .where(*where).order_by(*order).limit(q.limit + 1)
+    ).all()
+
+    def key(r):
+        return [r.score, r.created_at.isoformat(), str(r.id)] if q.sort == "popular" else \
+            [r.created_at.isoformat(), str(r.id)]
+
+    return pagination.page(rows, q.limit, key)
+
+
+def comment_export_rows(session, city_id, project_id) -> list[dict]:
+    rows = session.execute(
+        select(comments.c.id, comments.c.idea_id, comments.c.parent_id, comments.c.body, comments.c.created_at,
+               ideas.c.title.label("idea_title"), users.c.birth_year, users.c.gender, users.c.district)
+        .select_from(comments
+                     .join(ideas, and_(ideas.c.id == comments.c.idea_id, ideas.c.city_id == city_id))
+                     .outerjoin(users, and_(users.c.id == comments.c.author_id, users.c.city_id == city_id)))
+        .where(comments.c.city_id == city_id, ideas.c.project_id == project_id, comments.c.deleted.is_(False),
+               ideas.c.deleted.is_(False))
+        .order_by(comments.c.created_at, comments.c.id)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def vote_export_rows(session, city_id, project_id) -> list[dict]:
+    rows = session.execute(
+        select(votes.c.idea_id, votes.c.target_type, votes.c.target_id, votes.c.value, votes.c.voted_at,
+               ideas.c.title.label("idea_title"), users.c.birth_year, users.c.gender, users.c.district)
+        .select_from(votes
+                     .join(ideas, and_(ideas.c.id == votes.c.idea_id, ideas.c.city_id == city_id))
+                     .outerjoin(users, and_(users.c.id == votes.c.voter_id, users.c.city_id == city_id)))
+        .where(votes.c.city_id == city_id, ideas.c.project_id == project_id, votes.c.value.is_not(None),
+               ideas.c.deleted.is_(False))
+        .order_by(votes.c.voted_at, votes.c.target_id, votes.c.voter_id)
     ).mappings().all()
     return [dict(r) for r in rows]
