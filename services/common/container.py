@@ -19,8 +19,9 @@ from __future__ import annotations
 import eventlet
 from eventlet.event import Event
 from nameko.containers import ServiceContainer as NamekoServiceContainer
+from nameko.rpc import ReplyListener as NamekoReplyListener
 
-from services.common import logs
+from services.common import logs, queues
 from services.common.config import settings
 
 
@@ -28,6 +29,11 @@ class ServiceContainer(NamekoServiceContainer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._stopped = None  # an Event once a stop has begun
+        for extension in self.subextensions:
+            # RpcProxy's reply queue made transient, so losing a broker node never strands a caller
+            # (services/common/queues.py); the subclass only changes which queue `setup` declares
+            if type(extension) is NamekoReplyListener:
+                extension.__class__ = queues.ReplyListener
 
     def stop(self):
         if self._stopped is not None:

@@ -5,7 +5,13 @@ durable with `x-queue-type: quorum` (replicated on the cluster's nodes, a leader
 node goes) and `x-delivery-limit` (`QUEUE_DELIVERY_LIMIT`, 20 by default): a message returned to its
 queue that many times is dropped by the broker, so a poison message cannot loop for ever. The event
 handlers give up on an event themselves one delivery before, with an error log naming it
-(`event_given_up`), so the broker's drop is never silent. Reply queues stay exclusive and transient.
+(`event_given_up`), so the broker's drop is never silent.
+
+Reply queues are transient (`reply_queue`: not durable, deleted with their last consumer): a durable
+queue whose node is lost cannot be declared again until that node returns (NOT_FOUND, "home node ...
+is down"), so a caller whose reply queue lived there would never hear an answer again. Nameko's own
+reply listener (behind `RpcProxy`) declares a durable one; the platform's container swaps it for
+`ReplyListener` below (services/common/container.py).
 
 Upgrading a deployment whose queues are classic: RabbitMQ refuses to declare a queue again with another
 type (PRECONDITION_FAILED), so before a consumer declares its queue, `ensure_quorum` checks it and, if a
@@ -16,8 +22,12 @@ both (consumers ignore an event they already applied), never neither. See docs/o
 """
 from __future__ import annotations
 
+import uuid
+
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Queue
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, RPC_REPLY_QUEUE_TTL, get_rpc_exchange
+from nameko.rpc import ReplyListener as NamekoReplyListener
 
 from services.common import logs
 from services.common.config import settings
@@ -32,6 +42,23 @@ def arguments() -> dict:
 def durable_queue(name: str, **kwargs) -> Queue:
     """A quorum queue named `name` (kwargs as for kombu's Queue: exchange, routing_key, bindings)."""
     return Queue(name, durable=True, auto_delete=False, exclusive=False, queue_arguments=arguments(), **kwargs)
+
+
+def reply_queue(name: str, **kwargs) -> Queue:
+    """A transient queue for RPC replies, gone with its consumer or its node."""
+    return Queue(name, durable=False, auto_delete=True, queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL},
+                 **kwargs)
+
+
+class ReplyListener(NamekoReplyListener):
+    """Nameko's reply listener with a transient reply queue (`reply_queue`)."""
+
+    def setup(self):
+        reply_queue_uuid = uuid.uuid4()
+        self.routing_key = str(reply_queue_uuid)
+        self.queue = reply_queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_queue_uuid),
+                                 exchange=get_rpc_exchange(self.container.config), routing_key=self.routing_key)
+        self.queue_consumer.register_provider(self)
 
 
 def ensure_quorum(amqp_uri: str, queue: Queue) -> bool:
