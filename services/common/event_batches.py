@@ -129,6 +129,7 @@ class BatchEventHandler(NamekoEventHandler):
             for message in given_up:
                 logs.get().error("event_given_up", entrypoint=self.method_name, deliveries=delivery_count(message) + 1,
                                  event_id=(message.headers or {}).get("event_id"))
+                metrics.EVENTS_GIVEN_UP.labels(self.container.service_name, self.method_name).inc()
             self._settle(self.queue_consumer.ack_message, given_up)
             failed = [m for m in failed if m not in given_up]
             if failed:  # back to the queue after a pause, while the batches after this one go on

@@ -41,3 +41,8 @@ TABLE_ROWS = Gauge(
     "Rows in a service's bookkeeping tables (outbox, processed_events), counted after each pruning pass",
     ["schema", "table"],
 )
+EVENTS_GIVEN_UP = Counter(
+    "agora_events_given_up_total",
+    "Events acked without being applied after failing on their last delivery but one (QUEUE_DELIVERY_LIMIT)",
+    ["service", "handler"],
+)

@@ -122,3 +122,22 @@ def test_sigterm_to_a_busy_platform_exits_within_the_grace_period_every_time(env
         for symptom in ("already-triggered event", "KeyError: <", "thread exited with error"):
             assert symptom not in log, f"round {n}: {symptom!r} in the log\n{platform.log_tail(80)}"
     print(f"exit after SIGTERM (s) per round: {seconds}; requests sent under load: {sent}")
+
+
+def test_a_stop_outlasting_the_grace_period_is_cut_short(environment, tmp_path):
+    """A worker that will not finish (a call of 60 s) does not hold the process past SHUTDOWN_GRACE_SECONDS:
+    the container is killed, and its request goes back to the queue unanswered."""
+    process = Platform(environment, [], gateway=False, log_dir=tmp_path, name="stuck",
+                       extra_env={"SHUTDOWN_GRACE_SECONDS": "3"})
+    process.modules = lambda: ["tests.integration.slowpoke"]
+    process.start()
+    with ClusterRpcProxy({"AMQP_URI": environment.amqp_uri}, timeout=20) as cluster:
+        cluster.slowpoke.nap.call_async(60)
+        time.sleep(0.7)  # the call is in flight
+        started = time.monotonic()
+        process.process.send_signal(signal.SIGTERM)
+        code = process.process.wait(20)
+        took = time.monotonic() - started
+    assert code == 0
+    assert 3 <= took < 10, took
+    assert "shutdown_overdue" in process.log_path.read_text(errors="replace")
