@@ -1,6 +1,7 @@
 """Run every benchmark under bench/ (`make bench`), one after another; each writes bench/results/<name>.json.
 
 `python bench/run_all.py leaderboard votes` runs only those whose file names contain the given words.
+The soak (an hour) runs only when named: `python bench/run_all.py soak`.
 """
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ONLY_WHEN_NAMED = {"bench_soak"}
 
 
 def main(words: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if words:
         scripts = [s for s in scripts if any(w in s.stem for w in words)]
+    else:
+        scripts = [s for s in scripts if s.stem not in ONLY_WHEN_NAMED]
     failed = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)

@@ -115,8 +115,11 @@ def minted_token(city: dict, user_id: str, role: str = "citizen", ttl: int = 720
 class City:
     """A city with `authors` authors, each with `ideas_each` ideas in one active project, and `voters` voters."""
 
-    def __init__(self, api: Api, *, authors: int = 5, ideas_each: int = 4, voters: int = 100):
+    def __init__(self, api: Api, *, authors: int = 5, ideas_each: int = 4, voters: int = 100,
+                 sign_up: bool = False):
+        """`sign_up`: citizens sign up and log in through the API (real accounts) instead of minted tokens."""
         self.api = api
+        self.sign_up = sign_up
         self.info = api.new_city()
         self.slug, self.id = self.info["slug"], self.info["id"]
         r = api.post(f"/cities/{self.slug}/projects", token=self.info["admin_token"], json={
@@ -129,9 +132,12 @@ class City:
             for author_id, idea_id in pool.map(
                     lambda a: (a["id"], self._idea(a)), [a for a in self.authors for _ in range(ideas_each)]):
                 self.ideas[idea_id] = author_id
-        self.voters = [self._user() for _ in range(voters)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            self.voters = list(pool.map(lambda _: self._user(), range(voters)))
 
     def _user(self) -> dict:
+        if self.sign_up:
+            return self.api.new_user(self.info)
         user_id = str(uuid.uuid4())
         return {"id": user_id, "token": minted_token(self.info, user_id)}
 

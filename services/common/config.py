@@ -50,6 +50,13 @@ class Settings:
     trust_forwarded_for: bool = False
     login_attempts_per_account: int = 10
     login_attempts_per_address: int = 60
+    # -- at scale: shutdown, queues, bounded tables (docs/operations.md) --
+    shutdown_grace_seconds: float = 20.0
+    queue_delivery_limit: int = 20
+    prune_after_hours: float = 168.0
+    prune_interval_seconds: float = 300.0
+    prune_batch: int = 5000
+    # --
     # the services this deployment runs (the gateway's readiness checks them); empty: all of them
     agora_services: tuple[str, ...] = ()
     # PREPARE text() statements once per connection (services/common/rawsql.py); off behind a pooler
@@ -101,6 +108,12 @@ class Settings:
             trust_forwarded_for=_bool(get("TRUST_FORWARDED_FOR", "0")),
             login_attempts_per_account=int(get("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_attempts_per_account)),
             login_attempts_per_address=int(get("LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address)),
+            # -- at scale --
+            shutdown_grace_seconds=float(get("SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds)),
+            queue_delivery_limit=int(get("QUEUE_DELIVERY_LIMIT", cls.queue_delivery_limit)),
+            prune_after_hours=float(get("PRUNE_AFTER_HOURS", cls.prune_after_hours)),
+            prune_interval_seconds=float(get("PRUNE_INTERVAL_SECONDS", cls.prune_interval_seconds)),
+            prune_batch=int(get("PRUNE_BATCH", cls.prune_batch)),
             agora_services=_names(get("AGORA_SERVICES", "")),
             db_prepared_statements=_on_unless_off(get("DB_PREPARED_STATEMENTS", "1")),
             analytics_rebuild_check_seconds=float(get("ANALYTICS_REBUILD_CHECK_SECONDS",

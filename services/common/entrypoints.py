@@ -25,12 +25,14 @@ from kombu.utils.json import dumps
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import SharedExtension
+from nameko.rpc import RPC_QUEUE_TEMPLATE
 from nameko.rpc import Rpc as NamekoRpc
+from nameko.rpc import RpcConsumer as NamekoRpcConsumer
 from nameko.rpc import get_rpc_exchange
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.common import event_batches, logs
+from services.common import event_batches, logs, queues
 from services.common.db import unavailable
 from services.common.errors import AgoraError, Unavailable
 from services.common.event_batches import BROKER_ERRORS
@@ -90,10 +92,25 @@ class Replies(SharedExtension):
     kill = stop
 
 
+class RpcConsumer(NamekoRpcConsumer):
+    """Nameko's consumer of `rpc-<service>`, on a quorum queue (services/common/queues.py)."""
+
+    def setup(self):
+        if self.queue is None:
+            service_name = self.container.service_name
+            self.queue = queues.durable_queue(RPC_QUEUE_TEMPLATE.format(service_name),
+                                              exchange=get_rpc_exchange(self.container.config),
+                                              routing_key=f"{service_name}.*")
+            queues.ensure_quorum(self.container.config[AMQP_URI_CONFIG_KEY], self.queue)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
 class Rpc(NamekoRpc):
     """Nameko's RPC entrypoint, answering `Unavailable` when the database is away (the request may be
     retried: its transaction did not commit), its replies sent by `Replies`."""
 
+    rpc_consumer = RpcConsumer()
     replies = Replies()
 
     def handle_result(self, message, worker_ctx, result, exc_info):

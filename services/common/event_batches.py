@@ -13,7 +13,19 @@ messages that are waiting when a worker is free go to one worker as a batch:
 - when a batch fails, nothing of it was committed and each event is applied again alone, in its own
   transaction, with the rules of a single event: a rejected event (AgoraError) is dropped, a failing
   one goes back to the queue after a pause (the batches after it go on meanwhile), so one bad event
-  never holds back the others. When the database is away, the rest of the batch goes back unapplied.
+  never holds back the others. When the database is away, the rest of the batch is kept unapplied and
+  tried again after the pause, without going back to the queue: an outage is not the events' fault and
+  does not use up their deliveries;
+- the queues are quorum queues that count deliveries (services/common/queues.py): an event that failed
+  on its last delivery but one is logged (`event_given_up`, with its id) and acked instead of returned,
+  so a poison message neither loops for ever nor vanishes silently.
+
+Stopping follows nameko's order (entrypoints, then workers, then dependencies): once a handler is asked
+to stop it starts no batch, lets the batch in flight finish and settle, and only then gives up its
+consumer. What it had put aside stays unacknowledged and goes back to the queue with the channel. A
+batch started later would run after the service's dependencies had stopped, fail in its setup and kill
+the container in the middle of its stop, and the runner would then stop every other container a second
+time (timers stopped twice, consumers cancelled twice: the shutdown never ended).
 """
 from __future__ import annotations
 
@@ -23,15 +35,16 @@ from functools import partial
 import eventlet
 from amqp.exceptions import AMQPError
 from eventlet.event import Event
-from kombu import Queue
 from kombu.exceptions import KombuError
+from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.containers import ContainerBeingKilled
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.events import get_event_exchange
 from nameko.messaging import QueueConsumer
 from pydantic import ValidationError
 
-from services.common import logs, metrics
+from services.common import logs, metrics, queues
+from services.common.config import settings
 from services.common.db import unavailable
 from services.common.errors import AgoraError
 from services.common.events import Envelope
@@ -62,32 +75,42 @@ class BatchEventHandler(NamekoEventHandler):
     def __init__(self, source_service, event_type, **kwargs):
         super().__init__(source_service, event_type, requeue_on_error=True, **kwargs)
         self._waiting: list = []
-        self._flushing = False
+        self._flushing = None  # the greenthread applying batches, while there are any
+        self._stopping = False
 
     def setup(self):
         service_name = self.container.service_name
-        self.queue = Queue(
+        self.queue = queues.durable_queue(
             f"evt-{self.source_service}-{self.event_type}--{service_name}.{self.method_name}",
             exchange=get_event_exchange(self.source_service, self.container.config),
-            routing_key=self.event_type, durable=True,
+            routing_key=self.event_type,
         )
+        queues.ensure_quorum(self.container.config[AMQP_URI_CONFIG_KEY], self.queue)
         self.queue_consumer.register_provider(self)
 
+    def stop(self):
+        self._stopping = True
+        self._waiting = []  # unacked: the broker gives them to another consumer, or to this one restarted
+        if self._flushing is not None:
+            self._flushing.wait()
+        super().stop()
+
     def handle_message(self, body, message):
+        if self._stopping:
+            return
         self._waiting.append((body, message))
-        if not self._flushing:
-            self._flushing = True
-            self.container.spawn_managed_thread(self._flush, identifier=f"{self.method_name}.batches")
+        if self._flushing is None:
+            self._flushing = self.container.spawn_managed_thread(self._flush, identifier=f"{self.method_name}.batches")
 
     def _flush(self):
         try:
-            while self._waiting:
+            while self._waiting and not self._stopping:
                 batch, self._waiting = self._waiting, []
                 done = Event()
                 try:
                     self.container.spawn_worker(
                         self, ([body for body, _ in batch],), {},
-                        handle_result=partial(self._batch_done, [m for _, m in batch], done),
+                        handle_result=partial(self._batch_done, batch, done),
                     )
                 except ContainerBeingKilled:
                     for _, message in batch:
@@ -95,18 +118,32 @@ class BatchEventHandler(NamekoEventHandler):
                     return
                 done.wait()
         finally:
-            self._flushing = False
+            self._flushing = None
 
-    def _batch_done(self, messages, done, worker_ctx, result=None, exc_info=None):
+    def _batch_done(self, batch, done, worker_ctx, result=None, exc_info=None):
         try:
-            acks = result if exc_info is None and isinstance(result, list) else [False] * len(messages)
-            failed = [m for m, ack in zip(messages, acks) if not ack]
-            self._settle(self.queue_consumer.ack_message, [m for m, ack in zip(messages, acks) if ack])
+            acks = result if exc_info is None and isinstance(result, list) else [False] * len(batch)
+            self._settle(self.queue_consumer.ack_message, [m for (_, m), ack in zip(batch, acks) if ack])
+            failed = [m for (_, m), ack in zip(batch, acks) if ack is False]
+            given_up = [m for m in failed if delivery_count(m) >= settings().queue_delivery_limit - 1]
+            for message in given_up:
+                logs.get().error("event_given_up", entrypoint=self.method_name, deliveries=delivery_count(message) + 1,
+                                 event_id=(message.headers or {}).get("event_id"))
+                metrics.EVENTS_GIVEN_UP.labels(self.container.service_name, self.method_name).inc()
+            self._settle(self.queue_consumer.ack_message, given_up)
+            failed = [m for m in failed if m not in given_up]
             if failed:  # back to the queue after a pause, while the batches after this one go on
                 eventlet.spawn_after(REQUEUE_PAUSE_SECONDS, self._settle, self.queue_consumer.requeue_message, failed)
+            kept = [pair for pair, ack in zip(batch, acks) if ack is None]
+            if kept:  # the database was away: the same messages again after the pause
+                eventlet.spawn_after(REQUEUE_PAUSE_SECONDS, self._retry, kept)
         finally:
             done.send(None)
         return result, exc_info
+
+    def _retry(self, pairs) -> None:
+        for body, message in pairs:
+            self.handle_message(body, message)
 
     def _settle(self, settle, messages) -> None:
         for message in messages:
@@ -115,6 +152,11 @@ class BatchEventHandler(NamekoEventHandler):
             except BROKER_ERRORS as exc:  # the broker went away; it redelivers what was not acked
                 logs.get().warning("event_ack_lost", error=repr(exc), entrypoint=self.method_name)
                 return
+
+
+def delivery_count(message) -> int:
+    """How many times the broker delivered `message` before (a quorum queue's x-delivery-count)."""
+    return int((message.headers or {}).get("x-delivery-count") or 0)
 
 
 def parse(payloads: list, source: str, event_name: str) -> list[Envelope | None]:
@@ -129,8 +171,8 @@ def parse(payloads: list, source: str, event_name: str) -> list[Envelope | None]
 
 
 def apply(service, payloads: list, fn, *, source: str, event_name: str, one_by_one: bool) -> list[bool]:
-    """Apply the events of `payloads` in one transaction; returns, per message, True to ack it and False
-    to requeue it. `fn(service, tx, envelope)` when `one_by_one`, else `fn(service, tx, [envelopes])`."""
+    """Apply the events of `payloads` in one transaction; returns, per message, True to ack it, False to
+    requeue it (it failed), None to try it again later (the database was away). `fn(service, tx, envelope)` when `one_by_one`, else `fn(service, tx, [envelopes])`."""
     envelopes = parse(payloads, source, event_name)
     valid = [e for e in envelopes if e is not None]
     consumer = f"{service.name}.{fn.__name__}"
@@ -150,10 +192,10 @@ def apply(service, payloads: list, fn, *, source: str, event_name: str, one_by_o
         if envelope is None:
             acks.append(True)
         elif requeue_rest:
-            acks.append(False)
+            acks.append(None)
         else:
             ok, database_away = _alone(service, envelope, fn, consumer, one_by_one)
-            acks.append(ok)
+            acks.append(None if database_away else ok)
             requeue_rest = database_away
     return acks
 

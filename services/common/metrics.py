@@ -36,3 +36,13 @@ RPC_BATCH_SIZE = Histogram(
     ["service", "method"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
+TABLE_ROWS = Gauge(
+    "agora_table_rows",
+    "Rows in a service's bookkeeping tables (outbox, processed_events), counted after each pruning pass",
+    ["schema", "table"],
+)
+EVENTS_GIVEN_UP = Counter(
+    "agora_events_given_up_total",
+    "Events acked without being applied after failing on their last delivery but one (QUEUE_DELIVERY_LIMIT)",
+    ["service", "handler"],
+)

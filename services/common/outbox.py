@@ -21,7 +21,7 @@ from nameko.events import get_event_exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 
-from services.common import logs, metrics
+from services.common import logs, metrics, pruning
 from services.common.config import settings
 from services.common.engines import engine
 from services.common.events import Envelope
@@ -106,6 +106,7 @@ class OutboxRelay(DependencyProvider):
     def __init__(self, metadata):
         self.schema = metadata.schema
         self._thread = None
+        self._pruning = None
         self._running = False
 
     def setup(self):
@@ -126,6 +127,9 @@ class OutboxRelay(DependencyProvider):
         self._event = Event()
         _wakers.setdefault(self.schema, []).append(self._event)
         self._thread = self.container.spawn_managed_thread(self._run)
+        # published rows and processed event ids are pruned beside the relay (services/common/pruning.py)
+        self.pruner = pruning.Pruner(self.engine, self.schema, self.service_name)
+        self._pruning = self.container.spawn_managed_thread(self.pruner.run, identifier="pruning")
 
     def stop(self):
         """Finish the batch in flight, then stop."""
@@ -134,13 +138,21 @@ class OutboxRelay(DependencyProvider):
             _wakers[self.schema].remove(self._event)
         if not self._event.ready():
             self._event.send(False)
+        if self._pruning is not None:
+            self.pruner.stop()
         if self._thread is not None:
             with eventlet.Timeout(10, False):
                 self._thread.wait()
             self._thread.kill()
+        if self._pruning is not None:
+            with eventlet.Timeout(5, False):
+                self._pruning.wait()
+            self._pruning.kill()
 
     def kill(self):
         self._running = False
+        if self._pruning is not None:
+            self._pruning.kill()
         if self._thread is not None:
             self._thread.kill()
 

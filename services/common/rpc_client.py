@@ -60,6 +60,7 @@ class RpcClient(DependencyProvider):
             RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, self.reply_to),
             exchange=get_rpc_exchange(config), routing_key=self.reply_to,
             queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL},
+            durable=False, auto_delete=True,  # transient: a lost broker node takes it away, never strands it
         )
         self.waiting: dict[str, Event] = {}
         self._batches: dict[tuple[str, str], _Batches] = {}

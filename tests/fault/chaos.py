@@ -3,6 +3,7 @@
 - `PrivateRabbit`: a RabbitMQ node of the test's own (own node name, ports, data and log directories,
   run as the `rabbitmq` user like the packaged server, sharing only epmd and the Erlang cookie), which
   the test may stop and start at will. Start ~1-2 s, `stop_app` ~1-3 s, `start_app` ~1 s on this machine.
+- `RabbitCluster`: three such nodes joined in one cluster; a node can be SIGKILLed (`node.kill()`).
 - `TcpProxy`: a loopback TCP proxy in front of a server (the shared PostgreSQL); `cut()` severs every
   connection and refuses new ones (the port is closed: clients fail fast with "connection refused"),
   `restore()` listens again on the same port.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,8 +32,8 @@ def rabbit_available() -> bool:
 class PrivateRabbit:
     """A RabbitMQ node for one test, on a free port, with the default vhost and guest user."""
 
-    def __init__(self):
-        self.node = f"agora-chaos-{uuid.uuid4().hex[:8]}@localhost"
+    def __init__(self, node: str | None = None):
+        self.node = node or f"agora-chaos-{uuid.uuid4().hex[:8]}@localhost"
         self.port = free_port()
         self.dist_port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="agora-chaos-rabbit-"))
@@ -60,11 +62,22 @@ class PrivateRabbit:
                               timeout=timeout)
 
     def start(self, timeout: float = 60) -> "PrivateRabbit":
+        self.launch()
+        self.wait_accepting(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the node in the background, without waiting for it."""
         subprocess.run(["runuser", "-u", RABBIT_USER, "--", "env", *[f"{k}={v}" for k, v in self._env().items()],
                         "/usr/lib/rabbitmq/bin/rabbitmq-server", "-detached"],
                        check=True, capture_output=True, timeout=60)
-        self.wait_accepting(timeout)
-        return self
+
+    def kill(self) -> None:
+        """SIGKILL the node's Erlang VM, as when its machine dies."""
+        deadline = time.monotonic() + 10
+        while not (self.dir / "pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(int((self.dir / "pid").read_text().strip()), signal.SIGKILL)
 
     def wait_accepting(self, timeout: float = 60) -> None:
         from kombu import Connection
@@ -90,8 +103,58 @@ class PrivateRabbit:
         self.wait_accepting(30)
 
     def close(self) -> None:
-        self.ctl("stop", timeout=60)
+        try:
+            self.ctl("stop", timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        pid = self.dir / "pid"
+        if pid.exists():  # stop could not reach it: make sure nothing of it is left
+            try:
+                os.kill(int(pid.read_text().strip()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RabbitCluster:
+    """Private RabbitMQ nodes (`PrivateRabbit`, each with its own name, ports and data) joined in one
+    cluster for one test; never the shared broker."""
+
+    def __init__(self, size: int = 3):
+        tag = uuid.uuid4().hex[:6]
+        self.nodes = [PrivateRabbit(f"agora-cluster-{tag}-{n}@localhost") for n in range(1, size + 1)]
+
+    @property
+    def ports(self) -> list[int]:
+        return [n.port for n in self.nodes]
+
+    def start(self, timeout: float = 90) -> "RabbitCluster":
+        for node in self.nodes:
+            node.launch()
+        for node in self.nodes:
+            node.wait_accepting(timeout)
+        first = self.nodes[0].node
+        for node in self.nodes[1:]:
+            for args in (("stop_app",), ("join_cluster", first), ("start_app",)):
+                done = node.ctl(*args)
+                assert done.returncode == 0, f"{node.node} {args}: {done.stderr}"
+            node.wait_accepting(timeout)
+        return self
+
+    def by_name(self, name: str) -> PrivateRabbit:
+        return next(n for n in self.nodes if n.node == name)
+
+    def leaders(self, via: PrivateRabbit | None = None) -> dict[str, str]:
+        """Queue name -> the node leading it (quorum queues)."""
+        import json
+
+        done = (via or self.nodes[0]).ctl("list_queues", "name", "leader", "--formatter", "json")
+        assert done.returncode == 0, done.stderr
+        return {q["name"]: q["leader"] for q in json.loads(done.stdout or "[]") if q.get("leader")}
+
+    def close(self) -> None:
+        for node in reversed(self.nodes):
+            node.close()
 
 
 class TcpProxy:
@@ -101,8 +164,10 @@ class TcpProxy:
     test process's eventlet hub, and obeys `cut` / `restore` lines on its standard input.
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int, port: int | None = None):
-        self.upstream = (upstream_host, upstream_port)
+    def __init__(self, upstream_host: str, upstream_port, port: int | None = None):
+        """`upstream_port`: a port, or a list of ports tried in order for each new connection."""
+        self.upstream = (upstream_host, ",".join(map(str, upstream_port)) if isinstance(upstream_port, list)
+                         else upstream_port)
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
 

@@ -1,5 +1,8 @@
 """A loopback TCP proxy that can cut every connection: `python tcp_proxy.py HOST PORT LISTEN_PORT`.
 
+PORT may list several ports (`5701,5702,5703`): each new connection goes to the first that accepts it,
+as a load balancer in front of a cluster's nodes does when one of them is down.
+
 Reads commands on standard input, one per line, and answers on standard output:
 `cut` -> closes the listening port and every proxied connection, answers "cut";
 `restore` -> listens again on the same port, answers "listening". Prints "listening" once started.
@@ -12,8 +15,9 @@ import threading
 
 
 class Proxy:
-    def __init__(self, upstream: tuple[str, int], port: int):
+    def __init__(self, upstream: tuple[str, int], port: int, more_upstreams: tuple = ()):
         self.upstream, self.port = upstream, port
+        self.upstreams = [upstream, *more_upstreams]
         self.listener: socket.socket | None = None
         self.pairs: set = set()
         self.lock = threading.Lock()
@@ -32,10 +36,15 @@ class Proxy:
                 client, _ = listener.accept()
             except OSError:
                 return
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-                server.settimeout(None)
-            except OSError:
+            server = None
+            for upstream in self.upstreams:
+                try:
+                    server = socket.create_connection(upstream, timeout=5)
+                    server.settimeout(None)
+                    break
+                except OSError:
+                    continue
+            if server is None:
                 client.close()
                 continue
             pair = (client, server)
@@ -83,8 +92,8 @@ class Proxy:
 
 
 def main() -> None:
-    host, port, listen_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    proxy = Proxy((host, port), listen_port)
+    host, ports, listen_port = sys.argv[1], [int(p) for p in sys.argv[2].split(",")], int(sys.argv[3])
+    proxy = Proxy((host, ports[0]), listen_port, tuple((host, p) for p in ports[1:]))
     proxy.listen()
     print("listening", flush=True)
     for line in sys.stdin:
