@@ -132,7 +132,7 @@ def batch_sizes(procs: list[Proc]) -> dict:
 
     totals: dict[str, list[float]] = {}
     for p in procs:
-        url = f"{p.url}/metrics" if p.gateway else f"http://127.0.0.1:{p.ops_port}/metrics"
+        url = f"http://127.0.0.1:{p.ops_port}/metrics"  # the gateway too: /metrics is on the ops port only
         try:
             body = requests.get(url, timeout=5).text
         except requests.RequestException:

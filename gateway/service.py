@@ -13,13 +13,13 @@ from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.web.handlers import HttpRequestHandler
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
-from gateway import openapi, routes  # noqa: F401  (routes register themselves)
+from gateway import inputs, openapi, routes  # noqa: F401  (routes register themselves)
 from gateway.request import Call
+from gateway.server import http
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
 from services.common import auth, logs, metrics
 from services.common.config import settings
@@ -36,17 +36,6 @@ CITY_CACHE_SECONDS = 300
 URLS = url_map()
 ROUTES = by_endpoint()
 _cities: dict[str, tuple[float, dict]] = {}
-
-
-class _Http(HttpRequestHandler):
-    """Nameko's HTTP entrypoint without its check of the handler's signature on every request
-    (`inspect.getcallargs`): the gateway's few handlers take the request and the URL's values."""
-
-    def check_signature(self, args, kwargs):
-        pass
-
-
-http = _Http.decorator
 
 
 def error_response(exc: AgoraError, headers: dict | None = None) -> Response:
@@ -68,6 +57,8 @@ class GatewayService:
         started = time.perf_counter()
         endpoint, status = "unmatched", 500
         try:
+            inputs.check_path(path)
+            inputs.check_query(request.args)
             adapter = URLS.bind("", path_info="/" + path)
             endpoint, params = adapter.match(method=request.method)
             reply = self._dispatch(ROUTES[endpoint], request, params)
@@ -91,6 +82,10 @@ class GatewayService:
             status = 500
             logs.get().error("service_error", exc_type=exc.exc_type, route=endpoint)
             return error_response(_Internal("A service failed; the error is logged."))
+        except Exception:
+            status = 500
+            logs.get().exception("gateway_error", route=endpoint)
+            return error_response(_Internal("The gateway failed; the error is logged."))
         finally:
             elapsed = time.perf_counter() - started
             metrics.HTTP_REQUESTS.labels(request.method, endpoint, str(status)).observe(elapsed)
@@ -161,13 +156,12 @@ class GatewayService:
             raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
         if route.raw_body is not None:
             try:
-                return data.decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise BadRequest("The body is not UTF-8 text.") from None
-        try:
-            payload = json.loads(data or b"null")
-        except ValueError:
-            raise BadRequest("The body is not valid JSON.") from None
+            inputs.check_text(text)
+            return text
+        payload = inputs.load_json(data)
         if payload is None:
             payload = {}
         return _validated(route.body, payload, "body")
@@ -211,11 +205,6 @@ class GatewayService:
     def openapi_document(self, request):
         return 200, {"Content-Type": "application/json"}, json.dumps(openapi.document())
 
-    @http("GET", "/metrics")
-    def metrics_endpoint(self, request):
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
 
 
 @contextmanager
