@@ -18,6 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
 from gateway import inputs, openapi, routes  # noqa: F401  (routes register themselves)
+from gateway.forwarded import client_address
 from gateway.request import Call
 from gateway.server import http
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
@@ -222,11 +223,9 @@ def _service_answer(service: str):
 
 
 def _client_address(request) -> str:
-    """The caller's address; X-Forwarded-For counts only behind a trusted proxy (TRUST_FORWARDED_FOR=1)."""
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and settings().trust_forwarded_for:
-        return forwarded.split(",")[0].strip()
-    return request.remote_addr or ""
+    """The caller's address; X-Forwarded-For counts only behind trusted proxies (TRUSTED_PROXIES)."""
+    return client_address(request.remote_addr or "", request.headers.get("X-Forwarded-For"),
+                          settings().trusted_proxies)
 
 
 def expected_services() -> list[str]:

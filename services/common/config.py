@@ -34,6 +34,12 @@ class Settings:
     trust_forwarded_for: bool = False
     login_attempts_per_account: int = 10
     login_attempts_per_address: int = 60
+    # -- trust at the edge: shared rate limits, proxies, role checks --
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "agora"
+    trusted_proxies: str = ""  # a count of proxy hops ("1") or their addresses and networks ("10.0.0.0/8,::1")
+    signups_per_address: int = 30  # an hour
+    principal_cache_seconds: float = 5.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -66,6 +72,12 @@ class Settings:
             trust_forwarded_for=_bool(get("TRUST_FORWARDED_FOR", "0")),
             login_attempts_per_account=int(get("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_attempts_per_account)),
             login_attempts_per_address=int(get("LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address)),
+            redis_url=get("REDIS_URL", cls.redis_url),
+            redis_prefix=get("REDIS_PREFIX", cls.redis_prefix),
+            # TRUST_FORWARDED_FOR=1, the older switch, is one proxy in front
+            trusted_proxies=get("TRUSTED_PROXIES", "1" if _bool(get("TRUST_FORWARDED_FOR", "0")) else ""),
+            signups_per_address=int(get("SIGNUPS_PER_ADDRESS", cls.signups_per_address)),
+            principal_cache_seconds=float(get("PRINCIPAL_CACHE_SECONDS", cls.principal_cache_seconds)),
         )
         settings.check()
         return settings
