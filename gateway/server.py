@@ -49,6 +49,13 @@ class JsonProtocol(HttpOnlyProtocol):
             return False
         return ok
 
+    def _read_request_line(self):
+        line = super()._read_request_line()
+        if line and len(line) >= self.server.url_length_limit:
+            self._refuse(414, "The request line is too long.")
+            return ""  # eventlet then closes the connection
+        return line
+
     def send_error(self, code, message=None, explain=None):
         """Python's http.server calls this for a request line it cannot read."""
         phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Bad request"

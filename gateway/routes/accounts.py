@@ -22,18 +22,18 @@ def _limit(limiter: RateLimiter, key: str, message: str) -> None:
         raise RateLimited(message, [{"retry_after": int(wait) + 1}])
 
 
-@route("POST", "/cities", auth=PLATFORM, body=schemas.NewCity, status=201, tag=TAG,
+@route("POST", "/cities", auth=PLATFORM, body=schemas.NewCity, status=201, response="CityCreated", tag=TAG,
        summary="Create a city with its first admin (platform operator)")
 def create_city(call):
     return call.rpc("accounts", "create_city", call.json)
 
 
-@route("GET", "/cities/<city>", tag=TAG, summary="A city")
+@route("GET", "/cities/<city>", response="City", tag=TAG, summary="A city")
 def get_city(call):
     return call.city
 
 
-@route("POST", "/cities/<city>/users", body=schemas.NewUser, status=201, tag=TAG, summary="Sign up")
+@route("POST", "/cities/<city>/users", body=schemas.NewUser, status=201, response="Me", tag=TAG, summary="Sign up")
 def register(call):
     # an operator's loader (scripts/demo.py) that sends the platform key is not limited
     key = call.headers.get("X-Platform-Key", "")
@@ -42,7 +42,7 @@ def register(call):
     return call.rpc("accounts", "register", call.city_id, call.json)
 
 
-@route("POST", "/cities/<city>/auth/token", body=schemas.Credentials, tag=TAG,
+@route("POST", "/cities/<city>/auth/token", body=schemas.Credentials, response="Token", tag=TAG,
        summary="Log in: an access token for this city (rate limited)")
 def token(call):
     _limit(_per_account, f"{call.city_id}|{call.body.email.lower()}", "Too many login attempts; try again later.")
@@ -50,18 +50,18 @@ def token(call):
     return call.rpc("accounts", "issue_token", call.city_id, call.json)
 
 
-@route("GET", "/cities/<city>/users/me", auth=USER, tag=TAG, summary="Own profile")
+@route("GET", "/cities/<city>/users/me", auth=USER, response="Me", tag=TAG, summary="Own profile")
 def me(call):
     return call.rpc("accounts", "get_me", call.principal)
 
 
-@route("PATCH", "/cities/<city>/users/me", auth=USER, body=schemas.ProfilePatch, tag=TAG,
+@route("PATCH", "/cities/<city>/users/me", auth=USER, body=schemas.ProfilePatch, response="Me", tag=TAG,
        summary="Change own profile and demographics")
 def update_me(call):
     return call.rpc("accounts", "update_me", call.principal, call.json)
 
 
-@route("PUT", "/cities/<city>/users/<user_id>/role", auth=ADMIN, body=schemas.RoleChange, tag=TAG,
+@route("PUT", "/cities/<city>/users/<user_id>/role", auth=ADMIN, body=schemas.RoleChange, response="Profile", tag=TAG,
        summary="Set a user's role (city admin)")
 def set_role(call):
     return call.rpc("accounts", "set_role", call.principal, call.params["user_id"], call.json)

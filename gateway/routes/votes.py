@@ -15,18 +15,19 @@ TAG = "votes"
 def _register(kind: str, param: str):
     path = f"/cities/<city>/{kind}s/<{param}>/vote"
 
-    @route("PUT", path, auth=USER, body=schemas.VoteBody, tag=TAG,
+    @route("PUT", path, auth=USER, body=schemas.VoteBody, response="Vote", tag=TAG,
            summary=f"Vote up or down on a {kind}; again: change it. 409: own, hidden or deleted {kind}, "
                    "project not active, down votes off")
     def put_vote(call):
         # votes arriving together travel as one message and are cast in one transaction
         return call.batched("voting", "cast_votes", [call.principal, kind, call.params[param], call.json])
 
-    @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
+    @route("DELETE", path, auth=USER,
+           response="Vote", tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
     def delete_vote(call):
         return call.rpc("voting", "withdraw_vote", call.principal, kind, call.params[param])
 
-    @route("GET", path, tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
+    @route("GET", path, response="Vote", tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
     def get_vote(call):
         return call.rpc("voting", "get_vote", call.city_id, call.principal, kind, call.params[param])
 

@@ -132,3 +132,9 @@ def test_the_platform_key_route_refuses_nul_too(api):
             "admin": {"email": "a@example.org", "password": "a-long-enough-password", "display_name": "A"}}
     _error(api.post("/cities", json=body, headers={"X-Platform-Key": PLATFORM_KEY}), 422)
     _error(api.get("/cities/nul-city"), 404)
+
+
+def test_a_too_long_request_line_is_414_json(platform):
+    status, headers, body = _raw(platform, b"GET /api/v1/cities/" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 414 and headers["content-type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "URI_TOO_LONG"
