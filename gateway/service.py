@@ -12,6 +12,7 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
+from nameko.events import BROADCAST, event_handler
 from nameko.exceptions import RemoteError, UnknownService
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from gateway import inputs, openapi, routes  # noqa: F401  (routes register themselves)
 from gateway.forwarded import client_address
+from gateway.principals import principals
 from gateway.request import Call
 from gateway.server import http
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
@@ -96,6 +98,8 @@ class GatewayService:
     # -- the request pipeline -----------------------------------------------------------------------
     def _dispatch(self, route, request, params) -> Reply:
         principal = self._principal(request)
+        if principal is not None:
+            principal = self._current(principal)
         if route.auth == PLATFORM:
             key = request.headers.get("X-Platform-Key", "")
             if not hmac.compare_digest(key.encode(), settings().platform_admin_key.encode()):
@@ -137,6 +141,22 @@ class GatewayService:
             raise Unauthorized("Use 'Authorization: Bearer <token>'.")
         claims = auth.verify_token_cached(token.strip(), settings().jwt_secret)
         return {"user_id": claims["sub"], "city_id": claims["city"], "role": claims["role"]}
+
+    def _current(self, claimed: dict) -> dict:
+        """The token's user as accounts knows them now: its role, not the token's; 401 when gone."""
+        current = principals().current(claimed["city_id"], claimed["user_id"], self._principal_of)
+        if current is None:
+            raise Unauthorized("The token's user does not exist.")
+        return current
+
+    def _principal_of(self, city_id: str, user_id: str) -> dict | None:
+        return self._rpc("accounts", "get_principal", city_id, user_id)
+
+    # Every replica has a queue of its own for these, gone with it.
+    @event_handler("accounts", "role_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def on_role_changed(self, envelope):
+        data = envelope.get("data") or {}
+        principals().forget(data.get("city_id") or envelope.get("city_id"), data.get("user_id"))
 
     def _city(self, slug: str) -> dict:
         hit = _cities.get(slug)

@@ -1,6 +1,7 @@
 """Cities and accounts."""
 import hmac
 
+from gateway.principals import principals
 from gateway.ratelimit import RateLimiter, SharedBuckets
 from gateway.routing import ADMIN, PLATFORM, USER, Reply, route
 from services.accounts import schemas
@@ -64,7 +65,9 @@ def update_me(call):
 @route("PUT", "/cities/<city>/users/<user_id>/role", auth=ADMIN, body=schemas.RoleChange, response="Profile", tag=TAG,
        summary="Set a user's role (city admin)")
 def set_role(call):
-    return call.rpc("accounts", "set_role", call.principal, call.params["user_id"], call.json)
+    answer = call.rpc("accounts", "set_role", call.principal, call.params["user_id"], call.json)
+    principals().forget(call.city_id, answer["user_id"])  # the other replicas hear of it from the event
+    return answer
 
 
 __all__ = ["Reply"]

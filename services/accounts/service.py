@@ -184,6 +184,17 @@ class AccountsService:
 
     # -- for other services -------------------------------------------------------------------
     @rpc
+    def get_principal(self, city_id: str, user_id: str) -> dict | None:
+        """The user's principal as it is now (the gateway checks every token against it); None when
+        the city has no such user."""
+        uid, cid = _uuid(user_id), _uuid(city_id)
+        if uid is None or cid is None:
+            return None
+        with self.db.read() as s:
+            row = s.execute(select(users.c.role).where(users.c.id == uid, users.c.city_id == cid)).first()
+        return None if row is None else {"user_id": str(uid), "city_id": str(cid), "role": row.role}
+
+    @rpc
     def get_profiles(self, city_id: str, user_ids: list) -> list[dict]:
         """Public profiles (demographics, no e-mail) of the given users of one city."""
         ids = [_uuid(u) for u in user_ids]
