@@ -7,13 +7,13 @@ from eventlet import tpool
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.accounts import schemas
+from services.accounts import passwords, schemas
 from services.accounts.models import cities, metadata, users
 from services.common import auth
 from services.common.config import settings
 from services.common.db import Database
 from services.common.entrypoints import rpc
-from services.common.errors import Conflict, NotFound, Unauthorized, validate
+from services.common.errors import Conflict, NotFound, Unauthorized, ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
 
@@ -147,9 +147,13 @@ class AccountsService:
         if "display_name" in patch and patch["display_name"] is None:
             del patch["display_name"]
         password = patch.pop("password", None)
-        if password:
-            patch["password_hash"] = tpool.execute(auth.hash_password, password)
         with self.db.transaction() as tx:
+            if password:
+                current = tx.execute(select(users.c.email, users.c.display_name)
+                                     .where(users.c.id == me.user_id, users.c.city_id == me.city_id)).first()
+                if current is not None:
+                    _check_password(password, current.email, patch.get("display_name") or current.display_name)
+                patch["password_hash"] = tpool.execute(auth.hash_password, password)
             row = tx.execute(
                 update(users)
                 .where(users.c.id == me.user_id, users.c.city_id == me.city_id)
@@ -220,6 +224,12 @@ class AccountsService:
             {"user_id": str(r.id), "email": r.email, "display_name": r.display_name, "locale": r.locale}
             for r in rows
         ]
+
+
+def _check_password(password: str, email: str, name: str) -> None:
+    issue = passwords.weakness(password, email=email, name=name)
+    if issue:
+        raise ValidationFailed("The request is not valid.", [{"field": "password", "issue": issue}])
 
 
 def _uuid(value):

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import ROOT
-
 # schemathesis' fuzzing, bounded: examples per operation and a wall-clock ceiling per caller
 MAX_EXAMPLES = int(os.environ.get("AGORA_FUZZ_EXAMPLES", "6"))
 FUZZ_SECONDS = 120
@@ -88,7 +86,7 @@ def _fuzz(platform, tmp_path: Path, parameters: dict, who: str, token: str | Non
     ]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=FUZZ_SECONDS + 60)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=FUZZ_SECONDS + 60)
     return {"code": done.returncode, "out": done.stdout[-6000:] + done.stderr[-2000:],
             "report": json.loads(report.read_text()) if report.exists() else None}
 
