@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import requests
@@ -117,17 +118,33 @@ def minted_token(city: dict, user_id: str, role: str = "citizen", ttl: int = 720
 USER_PASSWORD = "voter-password-long"
 
 
-def inserted_users(scratch, city: dict, n: int) -> list[dict]:
+def inserted_users(database, city: dict, n: int) -> list[dict]:
     """`n` citizens of `city` as rows in accounts.users, with tokens: real users without the cost of a
-    sign-up (argon2) each. They publish no user_registered event: services that need their names ask accounts."""
+    sign-up (argon2) each. They publish no user_registered event: services that need their names ask
+    accounts. `database`: a Scratch, or the URL of the platform's database."""
+    if not isinstance(database, str):
+        return _insert_users(database.engine, city, n)
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg2://", 1))
+    try:
+        return _insert_users(engine, city, n)
+    finally:
+        engine.dispose()
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
     from services.common.auth import hash_password
 
-    password_hash = hash_password(USER_PASSWORD)
+    return hash_password(USER_PASSWORD)
+
+
+def _insert_users(engine, city: dict, n: int) -> list[dict]:
+    password_hash = _password_hash()
     users = [{"id": str(uuid.uuid4()), "city_id": city["id"], "password_hash": password_hash} for _ in range(n)]
     for user in users:
         user["email"] = f"v-{user['id'][:13]}@example.org"
         user["display_name"] = f"Voter {user['id'][:8]}"
-    with scratch.engine.begin() as conn:
+    with engine.begin() as conn:
         for start in range(0, n, 5000):
             conn.execute(text("INSERT INTO accounts.users (id, city_id, email, password_hash, display_name) "
                               "VALUES (:id, :city_id, :email, :password_hash, :display_name)"), users[start:start + 5000])
