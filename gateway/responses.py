@@ -65,6 +65,14 @@ class Profile(Answer):
     role: Role
 
 
+class UserListed(Answer):
+    id: uuid.UUID
+    display_name: str
+    email: str
+    role: Role
+    created_at: Stamp
+
+
 class Token(Answer):
     access_token: str
     token_type: Literal["bearer"]
@@ -416,4 +424,8 @@ class WebhookPage(Page[Webhook]):
 
 
 class DeliveryPage(Page[Delivery]):
+    pass
+
+
+class UserPage(Page[UserListed]):
     pass

@@ -26,7 +26,7 @@ def _limit(limiter: RateLimiter, key: str, message: str) -> None:
 @route("POST", "/cities", auth=PLATFORM, body=schemas.NewCity, status=201, response="CityCreated", tag=TAG,
        summary="Create a city with its first admin (platform operator)")
 def create_city(call):
-    return call.rpc("accounts", "create_city", call.json)
+    return call.rpc("accounts", "create_city", None, call.json)
 
 
 @route("GET", "/cities/<city>", response="City", tag=TAG, summary="A city")
@@ -40,7 +40,7 @@ def register(call):
     key = call.headers.get("X-Platform-Key", "")
     if not hmac.compare_digest(key.encode(), settings().platform_admin_key.encode()):
         _limit(_signups, call.remote_addr, "Too many sign-ups from this address; try again later.")
-    return call.rpc("accounts", "register", call.city_id, call.json)
+    return call.rpc("accounts", "register", call.principal, call.city_id, call.json)
 
 
 @route("POST", "/cities/<city>/auth/token", body=schemas.Credentials, response="Token", tag=TAG,
@@ -48,24 +48,31 @@ def register(call):
 def token(call):
     _limit(_per_account, f"{call.city_id}|{call.body.email.lower()}", "Too many login attempts; try again later.")
     _limit(_per_address, call.remote_addr, "Too many login attempts; try again later.")
-    return call.rpc("accounts", "issue_token", call.city_id, call.json)
+    return call.rpc("accounts", "issue_token", call.principal, call.city_id, call.json)
+
+
+@route("GET", "/cities/<city>/users", auth=ADMIN, query=schemas.UserQuery, response="UserPage", tag=TAG,
+       summary="The city's users, oldest first, by role or part of the name or e-mail (city admin)")
+def list_users(call):
+    return call.rpc("accounts", "list_users", call.principal, call.city_id,
+                    call.query.model_dump(mode="json", exclude_none=True))
 
 
 @route("GET", "/cities/<city>/users/me", auth=USER, response="Me", tag=TAG, summary="Own profile")
 def me(call):
-    return call.rpc("accounts", "get_me", call.principal)
+    return call.rpc("accounts", "get_me", call.principal, call.city_id)
 
 
 @route("PATCH", "/cities/<city>/users/me", auth=USER, body=schemas.ProfilePatch, response="Me", tag=TAG,
        summary="Change own profile and demographics")
 def update_me(call):
-    return call.rpc("accounts", "update_me", call.principal, call.json)
+    return call.rpc("accounts", "update_me", call.principal, call.city_id, call.json)
 
 
 @route("PUT", "/cities/<city>/users/<user_id>/role", auth=ADMIN, body=schemas.RoleChange, response="Profile", tag=TAG,
        summary="Set a user's role (city admin)")
 def set_role(call):
-    answer = call.rpc("accounts", "set_role", call.principal, call.params["user_id"], call.json)
+    answer = call.rpc("accounts", "set_role", call.principal, call.city_id, call.params["user_id"], call.json)
     principals().forget(call.city_id, answer["user_id"])  # the other replicas hear of it from the event
     return answer
 
