@@ -148,7 +148,8 @@ class GatewayService:
         return current
 
     def _principal_of(self, city_id: str, user_id: str) -> dict | None:
-        return self._rpc("accounts", "get_principal", city_id, user_id)
+        # the lookups of requests that arrive together travel as one message and one query
+        return self._batched("accounts", "get_principals", [city_id, user_id])
 
     # Every replica has a queue of its own for these, gone with it.
     @event_handler("accounts", "role_changed", handler_type=BROADCAST, reliable_delivery=False)

@@ -134,11 +134,13 @@ def _after(key: list | None):
 
 
 # -- for other services ----------------------------------------------------------------------------
-def get_principal(tx, city_id: str, user_id: str) -> dict | None:
-    """The user as the gateway checks every token against: its role now; None when the city has no such user."""
-    cid, uid = as_uuid(city_id), as_uuid(user_id)
-    role = store.role_of(tx, cid, uid) if cid and uid else None
-    return None if role is None else {"user_id": str(uid), "city_id": str(cid), "role": role}
+def get_principals(tx, items: list) -> list[dict | None]:
+    """The users of `[city_id, user_id]` items as the gateway checks every token against them: each
+    one's role now, None where the city has no such user."""
+    keys = [(as_uuid(c), as_uuid(u)) for c, u in (item if len(item) == 2 else (None, None) for item in items)]
+    roles = store.roles_of(tx, [k for k in keys if k[0] and k[1]])
+    return [{"user_id": str(u), "city_id": str(c), "role": roles[(c, u)]} if (c, u) in roles else None
+            for c, u in keys]
 
 
 def get_profiles(tx, city_id: str, user_ids: list) -> list[dict]:
