@@ -1,9 +1,13 @@
 """Login and sign-up limits: per account across addresses, shared by gateway replicas through Redis,
 per replica (and said loudly) when Redis is away; the client address behind trusted proxies."""
 import re
+import shutil
+import subprocess
+import time
 import uuid
 
 import pytest
+import redis
 import requests
 
 from cluster import Proc
@@ -18,14 +22,49 @@ def _gateway(environment, tmp_path, name, **env):
 
 
 @pytest.fixture(scope="module")
-def replicas(platform, environment, tmp_path_factory):
+def redis_url():
+    """A Redis of its own on a free port (the machine's shared one when redis-server is not installed)."""
+    if not shutil.which("redis-server"):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_timeout=1).ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def replicas(platform, environment, redis_url, tmp_path_factory):
     """Two gateway replicas sharing one Redis, in front of the session's accounts service."""
     logs = tmp_path_factory.mktemp("replicas")
     prefix = f"limits-{uuid.uuid4().hex[:6]}"
-    pair = [_gateway(environment, logs, f"gw{i}", REDIS_PREFIX=prefix) for i in (1, 2)]
-    yield [Api(p.url) for p in pair]
+    pair = [_gateway(environment, logs, f"gw{i}", REDIS_PREFIX=prefix, REDIS_URL=redis_url) for i in (1, 2)]
+    apis = [Api(p.url) for p in pair]
+    for api, p in zip(apis, pair):
+        api.ops_port = p.ops_port
+    yield apis
     for p in pair:
         p.stop()
+
+
+def _fallbacks(api) -> float:
+    text = requests.get(f"http://127.0.0.1:{api.ops_port}/metrics", timeout=5).text
+    found = re.search(r"^agora_rate_limit_fallback_total ([0-9.]+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def _login(api, slug, email, address, password="wrong-password-1"):
@@ -42,6 +81,7 @@ def test_the_account_limit_holds_across_addresses_and_replicas(api, city, replic
     # another account is not limited by it
     other = api.new_user(city)
     assert _login(replicas[1], city["slug"], other["email"], "198.51.100.1").status_code == 401
+    assert [_fallbacks(r) for r in replicas] == [0, 0]  # counted in Redis, not by each replica
 
 
 def test_the_address_limit_uses_the_right_most_untrusted_address(api, city, replicas):
