@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-# schemathesis' fuzzing, bounded: examples per operation and a wall-clock ceiling per caller
-MAX_EXAMPLES = int(os.environ.get("AGORA_FUZZ_EXAMPLES", "6"))
+# schemathesis' fuzzing, bounded: examples per operation and a wall-clock ceiling per caller; one worker:
+# hypothesis describing its strategies from several threads at once trips CPython 3.11's parser
+MAX_EXAMPLES = int(os.environ.get("AGORA_FUZZ_EXAMPLES", "5"))
 FUZZ_SECONDS = 120
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 # a webhook makes the platform call the URL it names: fuzzed URLs would reach hosts beyond this machine
@@ -80,7 +81,7 @@ def _fuzz(platform, tmp_path: Path, parameters: dict, who: str, token: str | Non
     command = [
         str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run",
         platform.url + "/openapi.json", "--url", platform.url, "--checks", CHECKS, "--phases", "examples,fuzzing",
-        "--max-examples", str(MAX_EXAMPLES), "--workers", "2", "--seed", "17", "--no-shrink", "--request-timeout", "20",
+        "--max-examples", str(MAX_EXAMPLES), "--workers", "1", "--seed", "17", "--no-shrink", "--request-timeout", "20",
         "--report", "json", "--report-json-path", str(report), "--warnings", "off",
         *[arg for op in EXCLUDED for arg in ("--exclude-by", f'method == "{op.split()[0]}" && path == "{op.split()[1]}"')],
     ]
