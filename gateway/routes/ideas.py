@@ -95,3 +95,16 @@ def list_flags(call):
 def moderate(call):
     return call.rpc("ideas", "moderate", call.principal, call.city_id, call.params["target_type"],
                     call.params["target_id"], call.json)
+
+
+# -- the caller's own ------------------------------------------------------------------------------
+@route("GET", "/cities/<city>/users/me/ideas", auth=USER, query=schemas.OwnQuery, tag=TAG,
+       summary="One's own ideas across the city's projects, newest first")
+def own_ideas(call):
+    return call.rpc("ideas", "list_own_ideas", call.principal, call.city_id, _query(call))
+
+
+@route("GET", "/cities/<city>/users/me/comments", auth=USER, query=schemas.OwnQuery, tag=TAG,
+       summary="One's own comments, newest first (each names its idea_id)")
+def own_comments(call):
+    return call.rpc("ideas", "list_own_comments", call.principal, call.city_id, _query(call))

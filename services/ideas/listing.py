@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from services.common import pagination
 from services.common.errors import ValidationFailed
 from services.ideas import ranking
-from services.ideas.models import SEARCH_CONFIGS, comments, flags, ideas, users
+from services.ideas.models import SEARCH_CONFIGS, comments, flags, ideas, projects, users
 
 _BAD_CURSOR = ValidationFailed("The cursor is not valid.", [{"field": "cursor", "issue": "not a cursor of this list"}])
 
@@ -29,6 +29,22 @@ def visible_clause(table, is_moderator: bool):
     if not is_moderator:
         clause = and_(clause, table.c.hidden_at.is_(None))
     return clause
+
+
+def in_visible_project(table, city_id, is_moderator: bool):
+    """The row's project is one the caller may see (drafts only moderators)."""
+    shown = select(projects.c.id).where(projects.c.city_id == city_id)
+    if not is_moderator:
+        shown = shown.where(projects.c.status != "draft")
+    return table.c.project_id.in_(shown)
+
+
+def on_visible_idea(city_id, is_moderator: bool):
+    """A comment's idea is one the caller may see, in a project the caller may see."""
+    return comments.c.idea_id.in_(
+        select(ideas.c.id).where(ideas.c.city_id == city_id, visible_clause(ideas, is_moderator),
+                                 in_visible_project(ideas, city_id, is_moderator))
+    )
 
 
 def comments_count():
@@ -175,7 +191,7 @@ def comment_order(cursor: str | None):
 
 
 def newest_first(table, cursor: str | None):
-    """Newest first by (created_at, id): projects."""
+    """Newest first by (created_at, id): projects, and one's own ideas and comments."""
     key = pagination.decode(cursor)
     after = None
     if key is not None:

@@ -147,6 +147,10 @@ class FlagQuery(BaseModel):
     cursor: str | None = Field(None, max_length=512, description="next_cursor of the previous page")
 
 
+class OwnQuery(FlagQuery):
+    """`?limit=&cursor=` of the caller's own ideas or comments, newest first."""
+
+
 # -- events ---------------------------------------------------------------------------------------
 _PROJECT = "3d0f2a63-84d1-4c0e-9d7e-1f5a2b9c8e01"
 _IDEA = "a7e4c1d2-5b6f-4a38-9e0d-2c1b3a4f5e61"

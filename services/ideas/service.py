@@ -199,6 +199,23 @@ class IdeasService:
         return {**result, "items": [views.idea(r, _is_moderator(me)) for r in result["items"]]}
 
     @rpc
+    def list_own_ideas(self, principal: dict, city_id: str, query: dict) -> dict:
+        """The caller's own ideas across the city's projects, newest first."""
+        me = _caller(principal, city_id, "citizen")
+        q = _query(schemas.OwnQuery, query)
+        after, key_of = listing.newest_first(ideas, q.cursor)
+        stmt = listing.idea_select().where(
+            ideas.c.city_id == city_id, ideas.c.author_id == me.user_id,
+            listing.visible_clause(ideas, _is_moderator(me)), listing.in_visible_project(ideas, city_id, _is_moderator(me)),
+        )
+        if after is not None:
+            stmt = stmt.where(after)
+        with self.db.read() as s:
+            rows = s.execute(stmt.order_by(ideas.c.created_at.desc(), ideas.c.id.desc()).limit(q.limit + 1)).all()
+        result = pagination.page(rows, q.limit, key_of)
+        return {**result, "items": [views.idea(r, _is_moderator(me)) for r in result["items"]]}
+
+    @rpc
     def update_idea(self, principal: dict, city: dict, idea_id: str, payload: dict) -> dict:
         city_id = city["id"]
         me = _caller(principal, city_id, "citizen")
@@ -331,6 +348,24 @@ class IdeasService:
             if after is not None:
                 stmt = stmt.where(after)
             rows = s.execute(stmt.order_by(comments.c.created_at, comments.c.id).limit(q.limit + 1)).all()
+        result = pagination.page(rows, q.limit, key_of)
+        return {**result, "items": [views.comment(r, _is_moderator(me)) for r in result["items"]]}
+
+    @rpc
+    def list_own_comments(self, principal: dict, city_id: str, query: dict) -> dict:
+        """The caller's own comments (not deleted, on ideas the caller may see), newest first."""
+        me = _caller(principal, city_id, "citizen")
+        q = _query(schemas.OwnQuery, query)
+        after, key_of = listing.newest_first(comments, q.cursor)
+        stmt = listing.comment_select().where(
+            comments.c.city_id == city_id, comments.c.author_id == me.user_id,
+            listing.visible_clause(comments, _is_moderator(me)), listing.on_visible_idea(city_id, _is_moderator(me)),
+        )
+        if after is not None:
+            stmt = stmt.where(after)
+        with self.db.read() as s:
+            rows = s.execute(stmt.order_by(comments.c.created_at.desc(), comments.c.id.desc())
+                             .limit(q.limit + 1)).all()
         result = pagination.page(rows, q.limit, key_of)
         return {**result, "items": [views.comment(r, _is_moderator(me)) for r in result["items"]]}
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from services.common.events import event_type
 
@@ -24,6 +24,24 @@ class Strict(BaseModel):
 # -- requests -----------------------------------------------------------------------------------
 class VoteBody(Strict):
     value: VoteValue
+
+
+MAX_OWN_VOTES = 100
+
+
+def _comma_separated(value):
+    return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+
+
+class OwnVotesQuery(BaseModel):
+    """`?target_type=idea|comment&ids=<id>,<id>,...`: the caller's votes on up to 100 targets."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    target_type: TargetType
+    ids: Annotated[list[uuid.UUID], BeforeValidator(_comma_separated),
+                   Field(min_length=1, max_length=MAX_OWN_VOTES,
+                         description=f"comma-separated ids of ideas or comments, at most {MAX_OWN_VOTES}")]
 
 
 def _multilingual(value: dict) -> dict:

@@ -148,6 +148,19 @@ class VotingService:
             self._resolve(city_id, target_type, target_id)  # 404 when the ideas service knows it not
         return {"value": mine.value if mine else None, "up_votes": up, "down_votes": down}
 
+    @rpc
+    def own_votes(self, principal: dict, city_id: str, query: dict) -> dict:
+        """The caller's votes on those of the given targets voted on, in the order of the ids asked."""
+        me = auth.principal_of(principal)
+        if me is None:
+            raise Unauthorized("This needs a bearer token.")
+        me.require_city(city_id)
+        q = validate(schemas.OwnVotesQuery, query)
+        with self.db.read() as s:
+            values = dict(store.values_of(s, city_id, me.user_id, q.target_type, q.ids))
+        order = dict.fromkeys(str(i) for i in q.ids)
+        return {"items": [{"target_id": t, "value": values[t]} for t in order if t in values]}
+
     def _emit(self, tx, city_id, voter_id, target: rules.Target, outcome: store.Outcome) -> None:
         if outcome.change.event is None:
             return

@@ -64,6 +64,17 @@ def vote_of(session, city_id, voter_id, target_type, target_id):
     ).first()
 
 
+def values_of(session, city_id, voter_id, target_type, target_ids) -> list[tuple[str, str]]:
+    """The voter's `(target_id, value)` on those of the targets voted on."""
+    rows = session.execute(
+        select(votes.c.target_id, votes.c.value).where(
+            votes.c.city_id == city_id, votes.c.voter_id == voter_id, votes.c.target_type == target_type,
+            votes.c.target_id.in_(target_ids),
+        )
+    ).all()
+    return [(str(r.target_id), r.value) for r in rows]
+
+
 # -- casting votes, a batch at a time ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Facts:
