@@ -175,6 +175,15 @@ class Vote(Answer):
     down_votes: int
 
 
+class OwnVote(Answer):
+    target_id: uuid.UUID
+    value: Literal["up", "down"]
+
+
+class OwnVotes(Answer):
+    items: list[OwnVote] = Field(description="in the order of the ids asked; targets not voted on are left out")
+
+
 class Question(Answer):
     id: uuid.UUID
     project_id: uuid.UUID

@@ -98,13 +98,14 @@ def moderate(call):
 
 
 # -- the caller's own ------------------------------------------------------------------------------
-@route("GET", "/cities/<city>/users/me/ideas", auth=USER, query=schemas.OwnQuery, tag=TAG,
+@route("GET", "/cities/<city>/users/me/ideas", auth=USER, query=schemas.OwnQuery, response="IdeaPage", tag=TAG,
        summary="One's own ideas across the city's projects, newest first")
 def own_ideas(call):
     return call.rpc("ideas", "list_own_ideas", call.principal, call.city_id, _query(call))
 
 
-@route("GET", "/cities/<city>/users/me/comments", auth=USER, query=schemas.OwnQuery, tag=TAG,
+@route("GET", "/cities/<city>/users/me/comments", auth=USER, query=schemas.OwnQuery, response="CommentPage",
+       tag=TAG,
        summary="One's own comments, newest first (each names its idea_id)")
 def own_comments(call):
     return call.rpc("ideas", "list_own_comments", call.principal, call.city_id, _query(call))

@@ -39,7 +39,7 @@ _register("idea", "idea_id")
 _register("comment", "comment_id")
 
 
-@route("GET", "/cities/<city>/users/me/votes", auth=USER, query=schemas.OwnVotesQuery, tag=TAG,
+@route("GET", "/cities/<city>/users/me/votes", auth=USER, query=schemas.OwnVotesQuery, response="OwnVotes", tag=TAG,
        summary="One's own votes on up to 100 ideas or comments: ?target_type=idea|comment&ids=<id>,<id>")
 def own_votes(call):
     return call.rpc("voting", "own_votes", call.principal, call.city_id, call.query.model_dump(mode="json"))
