@@ -32,7 +32,7 @@ import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 import loadgen  # noqa: E402
-from cluster import Proc, Scratch, minted_token, service_modules  # noqa: E402
+from cluster import Proc, Scratch, inserted_users, service_modules  # noqa: E402
 from support import Api, free_port  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "reads.json"
@@ -121,7 +121,7 @@ def main() -> int:
         seeded = seed(scratch, city["id"], project, args.ideas, args.users)
         print(f"seeded in {seeded['seed_seconds']}s", flush=True)
 
-        token = minted_token(city, str(uuid.uuid4()))
+        token = inserted_users(scratch, city, 1)[0]["token"]  # a real user: the gateway checks it
         headers = {"Authorization": f"Bearer {token}"}
         popular = f"/api/v1/cities/{city['slug']}/projects/{project}/ideas?sort=popular&limit=20"
         board = f"/api/v1/cities/{city['slug']}/leaderboard?limit=20"

@@ -92,7 +92,7 @@ def main() -> None:
     try:
         proc.start()
         api = Api(proc.url)
-        city = City(api, authors=5, ideas_each=4, voters=60, sign_up=True)
+        city = City(api, authors=5, ideas_each=4, voters=60)
         city.wait_voting_knows_ideas()
         clients = [Voter(proc.url, city, pairs, seed=n) for n, pairs in enumerate(split_pairs(city, args.clients))]
         stop = threading.Event()

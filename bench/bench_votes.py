@@ -30,7 +30,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +41,7 @@ from sqlalchemy import text  # noqa: E402
 
 import cpu  # noqa: E402
 import loadgen  # noqa: E402
-from cluster import Books, City, Proc, Scratch, minted_token, service_modules  # noqa: E402
+from cluster import Books, City, Proc, Scratch, inserted_users, service_modules  # noqa: E402
 from support import Api, free_port  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "votes.json"
@@ -74,9 +73,10 @@ class LagProbe(threading.Thread):
     """Sequential probes: a fresh voter votes up a dedicated author's idea; time until the author's
     points show the award in gamification's totals."""
 
-    def __init__(self, base_url: str, city: City, idea_id: str, author_id: str, engine):
+    def __init__(self, base_url: str, city: City, idea_id: str, author_id: str, scratch):
         super().__init__(daemon=True)
-        self.base, self.city, self.idea, self.author, self.engine = base_url, city, idea_id, author_id, engine
+        self.base, self.city, self.idea, self.author = base_url, city, idea_id, author_id
+        self.scratch, self.engine = scratch, scratch.engine
         self.samples: list[float] = []
         self.failed = 0
         self.stop = threading.Event()
@@ -94,9 +94,9 @@ class LagProbe(threading.Thread):
             while not self.stop.is_set():
                 before = self.points(conn)
                 conn.commit()
-                voter = str(uuid.uuid4())
+                voter = inserted_users(self.scratch, self.city.info, 1)[0]  # a real user, new each time
                 r = http.put(f"{self.base}{self.city.vote_path(self.idea)}", json={"value": "up"},
-                             headers={"Authorization": f"Bearer {minted_token(self.city.info, voter)}"}, timeout=30)
+                             headers={"Authorization": f"Bearer {voter['token']}"}, timeout=30)
                 answered = time.perf_counter()
                 if r.status_code != 200:
                     self.failed += 1
@@ -132,7 +132,7 @@ def batch_sizes(procs: list[Proc]) -> dict:
 
     totals: dict[str, list[float]] = {}
     for p in procs:
-        url = f"{p.url}/metrics" if p.gateway else f"http://127.0.0.1:{p.ops_port}/metrics"
+        url = f"http://127.0.0.1:{p.ops_port}/metrics"  # the gateway too: /metrics is on the ops port only
         try:
             body = requests.get(url, timeout=5).text
         except requests.RequestException:
@@ -187,10 +187,8 @@ def main() -> int:
         api = Api(base)
         print(f"platform up in {time.monotonic() - started:.0f}s ({len(procs)} processes); seeding", flush=True)
         city = City(api, authors=args.authors, ideas_each=args.ideas_each, voters=0)
-        city.voters = [{"id": (u := str(uuid.uuid4())), "token": minted_token(city.info, u)}
-                       for _ in range(args.voters)]
-        probe_author = {"id": str(uuid.uuid4())}
-        probe_author["token"] = minted_token(city.info, probe_author["id"])
+        city.voters = inserted_users(scratch, city.info, args.voters)  # real users: the gateway checks each
+        probe_author = inserted_users(scratch, city.info, 1)[0]
         probe_idea = city._idea(probe_author)
         city.wait_voting_knows_ideas(timeout=60)
         ideas = list(city.ideas)
@@ -217,7 +215,7 @@ def main() -> int:
             echo = loadgen.run(echo_load, args.tool)
             echo["cpu_ms_per_request"] = meter.stop(echo["requests"])
             echo_runs.append(echo)
-            probe = LagProbe(base, city, probe_idea, probe_author["id"], scratch.engine)
+            probe = LagProbe(base, city, probe_idea, probe_author["id"], scratch)
             probe.start()
             spies = profile(procs, args.profile, args.seconds) if args.profile and n == 0 else []
             meter = cpu.Meter(named).start()

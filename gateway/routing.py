@@ -27,9 +27,17 @@ class Route:
     summary: str = ""
     tag: str = ""
     raw_body: str | None = None  # a content type taken as text instead of JSON (e.g. text/plain)
-    response: type[BaseModel] | None = None
-    produces: str = "application/json"
+    response: type[BaseModel] | str | None = None  # a model, or the name of one in gateway/responses.py
+    produces: str | tuple[str, ...] = "application/json"
     extra: dict = field(default_factory=dict)
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        if isinstance(self.response, str):
+            from gateway import responses
+
+            return getattr(responses, self.response)
+        return self.response
 
     @property
     def endpoint(self) -> str:

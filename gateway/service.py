@@ -11,14 +11,17 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
+from nameko.events import BROADCAST, event_handler
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.web.handlers import HttpRequestHandler
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.wrappers import Response
 
-from gateway import openapi, routes  # noqa: F401  (routes register themselves)
+from gateway import inputs, openapi, routes  # noqa: F401  (routes register themselves)
+from gateway.forwarded import client_address
+from gateway.principals import principals
 from gateway.request import Call
+from gateway.server import http
 from gateway.routing import ADMIN, MODERATOR, PLATFORM, PUBLIC, Reply, by_endpoint, url_map
 from services.common import auth, logs, metrics
 from services.common.config import settings
@@ -35,17 +38,6 @@ CITY_CACHE_SECONDS = 300
 URLS = url_map()
 ROUTES = by_endpoint()
 _cities: dict[str, tuple[float, dict]] = {}
-
-
-class _Http(HttpRequestHandler):
-    """Nameko's HTTP entrypoint without its check of the handler's signature on every request
-    (`inspect.getcallargs`): the gateway's few handlers take the request and the URL's values."""
-
-    def check_signature(self, args, kwargs):
-        pass
-
-
-http = _Http.decorator
 
 
 def error_response(exc: AgoraError, headers: dict | None = None) -> Response:
@@ -67,6 +59,8 @@ class GatewayService:
         started = time.perf_counter()
         endpoint, status = "unmatched", 500
         try:
+            inputs.check_path(path)
+            inputs.check_query(request.args)
             adapter = URLS.bind("", path_info="/" + path)
             endpoint, params = adapter.match(method=request.method)
             reply = self._dispatch(ROUTES[endpoint], request, params)
@@ -89,6 +83,10 @@ class GatewayService:
             status = 500
             logs.get().error("service_error", exc_type=exc.exc_type, route=endpoint)
             return error_response(_Internal("A service failed; the error is logged."))
+        except Exception:
+            status = 500
+            logs.get().exception("gateway_error", route=endpoint)
+            return error_response(_Internal("The gateway failed; the error is logged."))
         finally:
             elapsed = time.perf_counter() - started
             metrics.HTTP_REQUESTS.labels(request.method, endpoint, str(status)).observe(elapsed)
@@ -98,6 +96,8 @@ class GatewayService:
     # -- the request pipeline -----------------------------------------------------------------------
     def _dispatch(self, route, request, params) -> Reply:
         principal = self._principal(request)
+        if principal is not None:
+            principal = self._current(principal)
         if route.auth == PLATFORM:
             key = request.headers.get("X-Platform-Key", "")
             if not hmac.compare_digest(key.encode(), settings().platform_admin_key.encode()):
@@ -140,6 +140,23 @@ class GatewayService:
         claims = auth.verify_token_cached(token.strip(), settings().jwt_secret)
         return {"user_id": claims["sub"], "city_id": claims["city"], "role": claims["role"]}
 
+    def _current(self, claimed: dict) -> dict:
+        """The token's user as accounts knows them now: its role, not the token's; 401 when gone."""
+        current = principals().current(claimed["city_id"], claimed["user_id"], self._principal_of)
+        if current is None:
+            raise Unauthorized("The token's user does not exist.")
+        return current
+
+    def _principal_of(self, city_id: str, user_id: str) -> dict | None:
+        # the lookups of requests that arrive together travel as one message and one query
+        return self._batched("accounts", "get_principals", [city_id, user_id])
+
+    # Every replica has a queue of its own for these, gone with it.
+    @event_handler("accounts", "role_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def on_role_changed(self, envelope):
+        data = envelope.get("data") or {}
+        principals().forget(data.get("city_id") or envelope.get("city_id"), data.get("user_id"))
+
     def _city(self, slug: str) -> dict:
         hit = _cities.get(slug)
         if hit and hit[0] > time.monotonic():
@@ -159,13 +176,12 @@ class GatewayService:
             raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
         if route.raw_body is not None:
             try:
-                return data.decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise BadRequest("The body is not UTF-8 text.") from None
-        try:
-            payload = json.loads(data or b"null")
-        except ValueError:
-            raise BadRequest("The body is not valid JSON.") from None
+            inputs.check_text(text)
+            return text
+        payload = inputs.load_json(data)
         if payload is None:
             payload = {}
         return _validated(route.body, payload, "body")
@@ -210,11 +226,6 @@ class GatewayService:
     def openapi_document(self, request):
         return 200, {"Content-Type": "application/json"}, json.dumps(openapi.document())
 
-    @http("GET", "/metrics")
-    def metrics_endpoint(self, request):
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
 
 
 @contextmanager
@@ -240,11 +251,9 @@ def _retry_after(exc: AgoraError) -> dict | None:
 
 
 def _client_address(request) -> str:
-    """The caller's address; X-Forwarded-For counts only behind a trusted proxy (TRUST_FORWARDED_FOR=1)."""
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and settings().trust_forwarded_for:
-        return forwarded.split(",")[0].strip()
-    return request.remote_addr or ""
+    """The caller's address; X-Forwarded-For counts only behind trusted proxies (TRUSTED_PROXIES)."""
+    return client_address(request.remote_addr or "", request.headers.get("X-Forwarded-For"),
+                          settings().trusted_proxies)
 
 
 def expected_services() -> list[str]:

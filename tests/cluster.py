@@ -7,8 +7,10 @@ Used by the fault tests (tests/fault/) and the vote benchmark (bench/bench_votes
   services applied; `close()` drops what it created.
 - `Proc`: one `nameko run` of any modules (a service, the gateway, several) as a subprocess with its
   own environment, so a test can SIGKILL one service and leave the others running.
-- `City`: a city, authors with ideas in an active project, and voters with tokens signed by the
-  platform's secret (no sign-up, no password hash: voting needs nothing of a voter but the token).
+- `City`: a city, authors with ideas in an active project, and voters: real users (the gateway checks
+  every token's user against accounts), signed up through the API in parallel, with tokens signed by
+  the platform's secret instead of a login each. `inserted_users` writes thousands of them straight
+  into accounts' table for the benchmarks (one shared password hash, no events).
 - `Books`: what the database says after the dust settles: votes stored once, outboxes drained,
   vote totals consistent, and every author's points equal to what the rules give for the stored votes.
 """
@@ -20,6 +22,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import requests
@@ -112,33 +115,86 @@ def minted_token(city: dict, user_id: str, role: str = "citizen", ttl: int = 720
                        secret=os.environ.get("JWT_SECRET", DEV_JWT_SECRET), ttl=ttl)
 
 
+USER_PASSWORD = "voter-password-long"
+
+
+def inserted_users(database, city: dict, n: int) -> list[dict]:
+    """`n` citizens of `city` as rows in accounts.users, with tokens: real users without the cost of a
+    sign-up (argon2) each. They publish no user_registered event: services that need their names ask
+    accounts. `database`: a Scratch, or the URL of the platform's database."""
+    if not isinstance(database, str):
+        return _insert_users(database.engine, city, n)
+    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg2://", 1))
+    try:
+        return _insert_users(engine, city, n)
+    finally:
+        engine.dispose()
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    from services.common.auth import hash_password
+
+    return hash_password(USER_PASSWORD)
+
+
+def _insert_users(engine, city: dict, n: int) -> list[dict]:
+    password_hash = _password_hash()
+    users = [{"id": str(uuid.uuid4()), "city_id": city["id"], "password_hash": password_hash} for _ in range(n)]
+    for user in users:
+        user["email"] = f"v-{user['id'][:13]}@example.org"
+        user["display_name"] = f"Voter {user['id'][:8]}"
+    with engine.begin() as conn:
+        for start in range(0, n, 5000):
+            conn.execute(text("INSERT INTO accounts.users (id, city_id, email, password_hash, display_name) "
+                              "VALUES (:id, :city_id, :email, :password_hash, :display_name)"), users[start:start + 5000])
+    return [{"id": u["id"], "token": minted_token(city, u["id"])} for u in users]
+
+
 class City:
     """A city with `authors` authors, each with `ideas_each` ideas in one active project, and `voters` voters."""
 
-    def __init__(self, api: Api, *, authors: int = 5, ideas_each: int = 4, voters: int = 100,
-                 sign_up: bool = False):
-        """`sign_up`: citizens sign up and log in through the API (real accounts) instead of minted tokens."""
+    def __init__(self, api: Api, *, authors: int = 5, ideas_each: int = 4, voters: int = 100):
         self.api = api
-        self.sign_up = sign_up
         self.info = api.new_city()
         self.slug, self.id = self.info["slug"], self.info["id"]
         r = api.post(f"/cities/{self.slug}/projects", token=self.info["admin_token"], json={
             "title": {"en": "Busy day"}, "method": "ideation", "status": "active", "allow_down_votes": True})
         assert r.status_code == 201, r.text
         self.project = r.json()["id"]
-        self.authors = [self._user() for _ in range(authors)]
+        self.authors = self.users(authors)
         self.ideas: dict[str, str] = {}  # idea id -> author id
         with ThreadPoolExecutor(max_workers=8) as pool:
             for author_id, idea_id in pool.map(
                     lambda a: (a["id"], self._idea(a)), [a for a in self.authors for _ in range(ideas_each)]):
                 self.ideas[idea_id] = author_id
+        self.voters = self.users(voters)
+
+    def users(self, n: int) -> list[dict]:
+        """`n` citizens signed up through the API, a few side by side."""
         with ThreadPoolExecutor(max_workers=4) as pool:
-            self.voters = list(pool.map(lambda _: self._user(), range(voters)))
+            return list(pool.map(lambda _: self._user(), range(n)))
 
     def _user(self) -> dict:
-        if self.sign_up:
-            return self.api.new_user(self.info)
-        user_id = str(uuid.uuid4())
+        """Signs up as a client would on a busy machine: again after a 503 (the sign-up's password hash
+        may outlast a short RPC timeout), and a sign-up that went through meanwhile is a 409: log in."""
+        import jwt
+
+        email = f"v-{uuid.uuid4().hex[:12]}@example.org"
+        for attempt in range(8):
+            r = self.api.post(f"/cities/{self.slug}/users",
+                              json={"email": email, "password": USER_PASSWORD, "display_name": email[:14]})
+            if r.status_code == 201:
+                user_id = r.json()["id"]
+                break
+            if r.status_code == 409:
+                token = self.api.login(self.slug, email, USER_PASSWORD)
+                user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+                break
+            assert r.status_code == 503, r.text
+            time.sleep(0.5 * (attempt + 1))
+        else:
+            raise AssertionError(f"sign-up kept answering 503: {r.text}")
         return {"id": user_id, "token": minted_token(self.info, user_id)}
 
     def _idea(self, author: dict) -> str:
@@ -322,4 +378,4 @@ def drive(voters: list[Voter], seconds: float, *, pause: float = 0.0, stop=None)
 
 
 __all__ = ["Scratch", "Proc", "City", "Voter", "Books", "drive", "split_pairs", "service_modules",
-           "minted_token", "expected_points", "actual_points", "unpublished", "PLATFORM_KEY"]
+           "minted_token", "inserted_users", "expected_points", "actual_points", "unpublished", "PLATFORM_KEY"]

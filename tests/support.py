@@ -143,6 +143,9 @@ class Platform:
             "WEBHOOK_ALLOW_PRIVATE": "1",
             # every test client logs in from 127.0.0.1; the per-account limit stays as in production
             "LOGIN_ATTEMPTS_PER_ADDRESS": "100000",
+            "SIGNUPS_PER_ADDRESS": "100000",
+            # rate limits in the shared Redis, apart from any other run's
+            "REDIS_PREFIX": environment.name,
             "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "PYTHONWARNINGS": "ignore",
             "PYTHONUNBUFFERED": "1",

@@ -12,21 +12,22 @@ def _query(call) -> dict:
     return call.query.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
-@route("GET", "/cities/<city>/projects/<project_id>/topics", tag=TAG,
+@route("GET", "/cities/<city>/projects/<project_id>/topics", response="Topics", tag=TAG,
        summary="Topics of a project's ideas: {status, model_version, topics: [{id, label, keywords, size, idea_ids}]}; "
                "with too few ideas status is not_enough_ideas (with needed and have) and topics is empty")
 def topics(call):
     return call.rpc("analytics", "get_topics", call.principal, call.city_id, call.params["project_id"])
 
 
-@route("POST", "/cities/<city>/projects/<project_id>/topics/refresh", auth=ADMIN, status=202, tag=TAG,
+@route("POST", "/cities/<city>/projects/<project_id>/topics/refresh", auth=ADMIN, status=202,
+       response="Accepted", tag=TAG,
        summary="Rebuild the project's topic model in the background (city admin)")
 def refresh_topics(call):
     return Reply(call.rpc("analytics", "refresh_topics", call.principal, call.city_id, call.params["project_id"]),
                  status=202)
 
 
-@route("GET", "/cities/<city>/ideas/<idea_id>/similar", query=schemas.SimilarQuery, tag=TAG,
+@route("GET", "/cities/<city>/ideas/<idea_id>/similar", query=schemas.SimilarQuery, response="SimilarIdeas", tag=TAG,
        summary="Ideas most similar to this one (duplicate detection): {items: [{idea_id, score, title}]}")
 def similar_to_idea(call):
     return call.rpc("analytics", "similar_to_idea", call.principal, call.city_id, call.params["idea_id"],
@@ -34,20 +35,22 @@ def similar_to_idea(call):
 
 
 @route("POST", "/cities/<city>/projects/<project_id>/similar", body=schemas.Draft, query=schemas.SimilarQuery,
-       tag=TAG, summary="Existing ideas similar to a draft {title, body, locale?} while a citizen types")
+
+       response="SimilarIdeas", tag=TAG, summary="Existing ideas similar to a draft {title, body, locale?} while a citizen types")
 def similar_to_draft(call):
     return call.rpc("analytics", "similar_to_draft", call.principal, call.city_id, call.params["project_id"],
                     call.json, _query(call))
 
 
-@route("GET", "/cities/<city>/projects/<project_id>/heatmap", auth=ADMIN, query=schemas.HeatmapQuery, tag=TAG,
+@route("GET", "/cities/<city>/projects/<project_id>/heatmap", auth=ADMIN, query=schemas.HeatmapQuery,
+       response="Heatmap", tag=TAG,
        summary="Topic by demographic group: {cells: [{topic_id, group, count, expected, lift, p_value}], "
                "chi2, dof, p_value} (city admin)")
 def heatmap(call):
     return call.rpc("analytics", "heatmap", call.principal, call.city_id, call.params["project_id"], _query(call))
 
 
-@route("GET", "/cities/<city>/dashboard", auth=ADMIN, query=schemas.DashboardQuery, tag=TAG,
+@route("GET", "/cities/<city>/dashboard", auth=ADMIN, query=schemas.DashboardQuery, response="Dashboard", tag=TAG,
        summary="Participation: totals, a daily series and participants by demographic group; "
                "?from=&to= (days, default the last 30) &project_id= (city admin)")
 def dashboard(call):

@@ -9,61 +9,64 @@ BUDGET = PROJECT + "/budget"
 MAX_PB_FILE = 64 * 1024 * 1024  # the largest pabulib files are a few MiB (Wrocław 2017: 3 MiB, 62,529 voters)
 
 
-@route("PUT", BUDGET, auth=ADMIN, body=schemas.BudgetBody, tag=TAG,
+@route("PUT", BUDGET, auth=ADMIN, body=schemas.BudgetBody, response="Budget", tag=TAG,
        summary="Configure the budget: total, currency, ballot rules, phase (collecting → voting → closed), rule")
 def configure(call):
     return call.rpc("budgeting", "configure_budget", call.principal, call.city_id, call.params["project_id"], call.json)
 
 
-@route("GET", BUDGET, tag=TAG, summary="The budget: total, currency, ballot rules, phase, counts")
+@route("GET", BUDGET, response="Budget", tag=TAG, summary="The budget: total, currency, ballot rules, phase, counts")
 def get_budget(call):
     return call.rpc("budgeting", "get_budget", call.principal, call.city_id, call.params["project_id"])
 
 
-@route("POST", BUDGET + "/items", auth=ADMIN, body=schemas.NewItem, status=201, tag=TAG,
+@route("POST", BUDGET + "/items", auth=ADMIN, body=schemas.NewItem, status=201, response="Item", tag=TAG,
        summary="Add an item (title in the city's locales, cost > 0, optional accepted idea) while collecting")
 def add_item(call):
     return call.rpc("budgeting", "add_item", call.principal, call.city_id, call.params["project_id"],
                     {**call.json, "city_locales": call.city.get("locales") or []})
 
 
-@route("GET", BUDGET + "/items", query=ListQuery, tag=TAG, summary="The budget's items, in the order added")
+@route("GET", BUDGET + "/items", query=ListQuery,
+       response="ItemPage", tag=TAG, summary="The budget's items, in the order added")
 def list_items(call):
     return call.rpc("budgeting", "list_items", call.principal, call.city_id, call.params["project_id"],
                     call.query.model_dump(mode="json"))
 
 
-@route("DELETE", BUDGET + "/items/<item_id>", auth=ADMIN, tag=TAG, summary="Remove an item while collecting")
+@route("DELETE", BUDGET + "/items/<item_id>", auth=ADMIN,
+       response="Deleted", tag=TAG, summary="Remove an item while collecting")
 def delete_item(call):
     return call.rpc("budgeting", "delete_item", call.principal, call.city_id, call.params["project_id"],
                     call.params["item_id"])
 
 
-@route("PUT", PROJECT + "/ballot", auth=USER, body=schemas.BallotBody, tag=TAG,
+@route("PUT", PROJECT + "/ballot", auth=USER, body=schemas.BallotBody, response="Ballot", tag=TAG,
        summary="Save one's draft ballot ({item_ids} or {points}) while voting; 422 naming the rule it breaks")
 def save_ballot(call):
     return call.rpc("budgeting", "save_ballot", call.principal, call.city_id, call.params["project_id"], call.json)
 
 
-@route("GET", PROJECT + "/ballot", auth=USER, tag=TAG, summary="One's own ballot, draft or submitted")
+@route("GET", PROJECT + "/ballot", auth=USER,
+       response="Ballot", tag=TAG, summary="One's own ballot, draft or submitted")
 def get_ballot(call):
     return call.rpc("budgeting", "get_ballot", call.principal, call.city_id, call.params["project_id"])
 
 
-@route("POST", PROJECT + "/ballot/submit", auth=USER, body=schemas.BallotBody, tag=TAG,
+@route("POST", PROJECT + "/ballot/submit", auth=USER, body=schemas.BallotBody, response="Ballot", tag=TAG,
        summary="Submit one's ballot (the draft, or the ballot in the body); final, 409 on any later change")
 def submit_ballot(call):
     return call.rpc("budgeting", "submit_ballot", call.principal, call.city_id, call.params["project_id"], call.json)
 
 
-@route("GET", BUDGET + "/results", query=schemas.ResultsQuery, tag=TAG,
+@route("GET", BUDGET + "/results", query=schemas.ResultsQuery, response="BudgetResults", tag=TAG,
        summary="Outcome over submitted ballots: ?rule=greedy|mes|mes-raw|phragmen&by=age_group|gender|district")
 def results(call):
     return call.rpc("budgeting", "results", call.principal, call.city_id, call.params["project_id"],
                     call.query.model_dump(mode="json"))
 
 
-@route("POST", BUDGET + "/import", auth=ADMIN, raw_body="text/plain", status=201, tag=TAG,
+@route("POST", BUDGET + "/import", auth=ADMIN, raw_body="text/plain", status=201, response="Imported", tag=TAG,
        # a city-wide file (60,000 voters) takes seconds to parse, store and count
        extra={"max_body": MAX_PB_FILE, "rpc_timeout": 60},
        summary="Import a pabulib .pb file (text/plain) into an empty budget: items and anonymous submitted ballots")

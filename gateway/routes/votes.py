@@ -15,7 +15,7 @@ TAG = "votes"
 def _register(kind: str, param: str):
     path = f"/cities/<city>/{kind}s/<{param}>/vote"
 
-    @route("PUT", path, auth=USER, body=schemas.VoteBody, tag=TAG,
+    @route("PUT", path, auth=USER, body=schemas.VoteBody, response="Vote", tag=TAG,
            summary=f"Vote up or down on a {kind}; again: change it. 409: own, hidden or deleted {kind}, "
                    "project not active, down votes off")
     def put_vote(call):
@@ -24,11 +24,12 @@ def _register(kind: str, param: str):
                                                      "target_type": kind, "target_id": call.params[param],
                                                      "body": call.json})
 
-    @route("DELETE", path, auth=USER, tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
+    @route("DELETE", path, auth=USER,
+           response="Vote", tag=TAG, summary=f"Withdraw one's vote on a {kind}: 200 with value null (also when there was none)")
     def delete_vote(call):
         return call.rpc("voting", "withdraw_vote", call.principal, call.city_id, kind, call.params[param])
 
-    @route("GET", path, tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
+    @route("GET", path, response="Vote", tag=TAG, summary=f"A {kind}'s vote totals and the caller's own vote")
     def get_vote(call):
         return call.rpc("voting", "get_vote", call.principal, call.city_id, kind, call.params[param])
 
@@ -40,7 +41,7 @@ _register("idea", "idea_id")
 _register("comment", "comment_id")
 
 
-@route("GET", "/cities/<city>/users/me/votes", auth=USER, query=schemas.OwnVotesQuery, tag=TAG,
+@route("GET", "/cities/<city>/users/me/votes", auth=USER, query=schemas.OwnVotesQuery, response="OwnVotes", tag=TAG,
        summary="One's own votes on up to 100 ideas or comments: ?target_type=idea|comment&ids=<id>,<id>")
 def own_votes(call):
     return call.rpc("voting", "own_votes", call.principal, call.city_id, call.query.model_dump(mode="json"))

@@ -8,7 +8,7 @@ from datetime import datetime
 from eventlet import tpool
 from sqlalchemy.exc import IntegrityError
 
-from services.accounts import schemas, store
+from services.accounts import passwords, schemas, store
 from services.common import auth, pagination
 from services.common.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
@@ -83,6 +83,7 @@ def update_me(tx, me: auth.Principal, patch: schemas.ProfilePatch) -> dict:
         del values["display_name"]
     password = values.pop("password", None)
     if password:
+        _check_password(tx, me, password, values.get("display_name"))
         values["password_hash"] = hash_password(password)
     row = store.update_user(tx, me.city_id, me.user_id, values)
     if row is None:
@@ -90,6 +91,16 @@ def update_me(tx, me: auth.Principal, patch: schemas.ProfilePatch) -> dict:
     if set(values) - {"password_hash"}:
         tx.emit("accounts.user_updated", city_id=me.city_id, actor_id=me.user_id, data=profile_of(row))
     return me_of(row)
+
+
+def _check_password(tx, me: auth.Principal, password: str, new_name: str | None) -> None:
+    """The rules the schema cannot check alone: not the account's own e-mail or name."""
+    row = store.user(tx, me.city_id, me.user_id)
+    if row is None:
+        raise NotFound("No such user.")
+    issue = passwords.weakness(password, email=row.email, name=new_name or row.display_name)
+    if issue:
+        raise ValidationFailed("The request is not valid.", [{"field": "password", "issue": issue}])
 
 
 def set_role(tx, me: auth.Principal, user_id: str, change: schemas.RoleChange) -> dict:
@@ -123,6 +134,15 @@ def _after(key: list | None):
 
 
 # -- for other services ----------------------------------------------------------------------------
+def get_principals(tx, items: list) -> list[dict | None]:
+    """The users of `[city_id, user_id]` items as the gateway checks every token against them: each
+    one's role now, None where the city has no such user."""
+    keys = [(as_uuid(c), as_uuid(u)) for c, u in (item if len(item) == 2 else (None, None) for item in items)]
+    roles = store.roles_of(tx, [k for k in keys if k[0] and k[1]])
+    return [{"user_id": str(u), "city_id": str(c), "role": roles[(c, u)]} if (c, u) in roles else None
+            for c, u in keys]
+
+
 def get_profiles(tx, city_id: str, user_ids: list) -> list[dict]:
     """Public profiles (demographics, no e-mail) of the given users of one city."""
     ids = _uuids(user_ids)

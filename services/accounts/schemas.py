@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from services.accounts.passwords import MIN_LENGTH, weakness
 from services.common.events import event_type
 from services.common.texts import LOCALE
 
@@ -20,39 +22,53 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _password(value, info: ValidationInfo):
+    """Fields declared before the password (e-mail, name) are in `info.data` when they are valid."""
+    issue = weakness(value, email=info.data.get("email"), name=info.data.get("display_name")) if value else None
+    if issue:
+        raise PydanticCustomError("weak_password", issue)
+    return value
+
+
 def _birth_year(value):
     if value is not None and not (1900 <= value <= date.today().year):
         raise ValueError(f"must be between 1900 and {date.today().year}")
     return value
 
 
+_PASSWORD_RULES = f"at least {MIN_LENGTH} characters, not a common password, not the e-mail or name"
+
+
 class NewUser(Strict):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=8, max_length=256)
     display_name: str = Field(min_length=1, max_length=80)
-    birth_year: int | None = None
+    password: str = Field(min_length=MIN_LENGTH, max_length=256, description=_PASSWORD_RULES)
+    birth_year: int | None = Field(None, ge=1900, description="1900 to the current year")
     gender: Gender | None = None
     district: str | None = Field(default=None, max_length=120)
     locale: str | None = Field(default=None, pattern=LOCALE)
 
     _by = field_validator("birth_year")(classmethod(lambda cls, v: _birth_year(v)))
+    _pw = field_validator("password")(classmethod(lambda cls, v, info: _password(v, info)))
 
 
 class ProfilePatch(Strict):
     display_name: str | None = Field(default=None, min_length=1, max_length=80)
-    birth_year: int | None = None
+    birth_year: int | None = Field(None, ge=1900, description="1900 to the current year")
     gender: Gender | None = None
     district: str | None = Field(default=None, max_length=120)
     locale: str | None = Field(default=None, pattern=LOCALE)
-    password: str | None = Field(default=None, min_length=8, max_length=256)
+    password: str | None = Field(default=None, min_length=MIN_LENGTH, max_length=256, description=_PASSWORD_RULES)
 
     _by = field_validator("birth_year")(classmethod(lambda cls, v: _birth_year(v)))
+    _pw = field_validator("password")(classmethod(lambda cls, v, info: _password(v, info)))
 
 
 class NewCity(Strict):
-    slug: str = Field(min_length=1, max_length=63)
+    slug: str = Field(min_length=1, max_length=63, pattern=SLUG.pattern)
     name: str = Field(min_length=1, max_length=200)
-    locales: list[str] = Field(min_length=1, max_length=20)
+    locales: list[str] = Field(min_length=1, max_length=20, json_schema_extra={
+        "items": {"type": "string", "pattern": LOCALE}, "uniqueItems": True})
     admin: NewUser
 
     @field_validator("slug")

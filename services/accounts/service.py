@@ -7,7 +7,7 @@ from services.common import auth
 from services.common.config import settings
 from services.common.db import Database
 from services.common.entrypoints import rpc
-from services.common.errors import validate
+from services.common.errors import ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
 
@@ -73,6 +73,15 @@ class AccountsService:
             return handlers.list_users(tx, city_id, data)
 
     # -- for other services -----------------------------------------------------------------------
+    @rpc
+    def get_principals(self, items: list) -> list[dict]:
+        """The gateway's check of the tokens that arrive together: for each `[city_id, user_id]`, the
+        user's role now (None: no such user), as `{"result", "error"}` as a batch answers."""
+        if not isinstance(items, list) or not 0 < len(items) <= 1000 or not all(isinstance(i, list) for i in items):
+            raise ValidationFailed("Not a batch of users.", [{"field": "items", "issue": "1 to 1000 [city_id, user_id]"}])
+        with self.db.transaction() as tx:
+            return [{"result": p, "error": None} for p in handlers.get_principals(tx, items)]
+
     @rpc
     def get_profiles(self, city_id: str, user_ids: list) -> list[dict]:
         with self.db.transaction() as tx:

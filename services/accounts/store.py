@@ -41,6 +41,15 @@ def user(tx, city_id, user_id):
     return tx.execute(select(users).where(users.c.id == user_id, users.c.city_id == city_id)).first()
 
 
+def roles_of(tx, keys: list[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+    """The role of each (city_id, user_id) that names a user."""
+    if not keys:
+        return {}
+    rows = tx.execute(select(users.c.city_id, users.c.id, users.c.role)
+                      .where(tuple_(users.c.city_id, users.c.id).in_(keys))).all()
+    return {(r.city_id, r.id): r.role for r in rows}
+
+
 def update_user(tx, city_id, user_id, values: dict):
     """Set `values` on the user; the row as it is now, or None when there is no such user."""
     return tx.execute(

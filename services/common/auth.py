@@ -66,9 +66,17 @@ def verify_token(token: str, secret: str) -> dict:
         raise Unauthorized("The token has expired.") from None
     except jwt.PyJWTError:
         raise Unauthorized("The token is not valid.") from None
-    if claims.get("role") not in ROLES:
+    if claims.get("role") not in ROLES or not (_is_uuid(claims["sub"]) and _is_uuid(claims["city"])):
         raise Unauthorized("The token is not valid.")
     return claims
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 _verified: dict[tuple[str, str], dict] = {}

@@ -77,6 +77,12 @@ class Settings:
     mail_max_attempts: int = 6  # attempts before an e-mail is marked failed
     digest_hour_utc: int = 7  # the hour (UTC) after which the daily digest goes out
     digest_check_seconds: float = 300.0  # how often the digest timer checks whether it is due
+    # -- trust at the edge: shared rate limits, proxies, role checks --
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "agora"
+    trusted_proxies: str = ""  # a count of proxy hops ("1") or their addresses and networks ("10.0.0.0/8,::1")
+    signups_per_address: int = 30  # an hour
+    principal_cache_seconds: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -129,6 +135,12 @@ class Settings:
             mail_max_attempts=int(get("MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
             digest_hour_utc=int(get("DIGEST_HOUR_UTC", cls.digest_hour_utc)),
             digest_check_seconds=float(get("DIGEST_CHECK_SECONDS", cls.digest_check_seconds)),
+            redis_url=get("REDIS_URL", cls.redis_url),
+            redis_prefix=get("REDIS_PREFIX", cls.redis_prefix),
+            # TRUST_FORWARDED_FOR=1, the older switch, is one proxy in front
+            trusted_proxies=get("TRUSTED_PROXIES", "1" if _bool(get("TRUST_FORWARDED_FOR", "0")) else ""),
+            signups_per_address=int(get("SIGNUPS_PER_ADDRESS", cls.signups_per_address)),
+            principal_cache_seconds=float(get("PRINCIPAL_CACHE_SECONDS", cls.principal_cache_seconds)),
         )
         settings.check()
         return settings

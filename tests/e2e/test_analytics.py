@@ -235,13 +235,14 @@ def test_awkward_texts_and_bad_input(consultation):
     for draft in ({"title": "", "body": ""}, {"title": "bike"}, {"title": "🚲🚲🌳", "body": "👍👍"},
                   {"title": "Fietsenstalling bij het station", "body": "Meer plaats voor fietsen, more bike racks"},
                   {"title": "Big", "body": "bike racks station trees " * 2000},
-                  {"title": "=HYPERLINK(\"http://evil\")", "body": "<script>alert(1)</script> \u0000 \ud7ff"}):
+                  {"title": "=HYPERLINK(\"http://evil\")", "body": "<script>alert(1)</script> \ud7ff"}):
         r = api.post(url, json=draft)
         assert r.status_code == 200, (draft["title"], r.text)
         assert isinstance(r.json()["items"], list)
     assert api.post(url, json={"title": "bike"}).json()["items"][0]["idea_id"] in {i["id"] for i in c["bikes"]}
     assert api.post(url, json={"title": "x", "body": "y" * 100_001}).status_code == 422
     assert api.post(url, json={"title": 5}).status_code == 422
+    assert api.post(url, json={"title": "bike", "body": "\u0000"}).status_code == 422  # refused at the gateway
     assert api.post(url, json={"title": "bike"}, params={"limit": 0}).status_code == 422
     assert api.post(url, data="{", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.post(f"/cities/{slug}/projects/not-a-uuid/similar", json={"title": "bike"}).status_code == 404

@@ -47,7 +47,7 @@ def rabbit_cluster(tmp_path):
 @pytest.mark.timeout(420)
 def test_losing_the_node_that_leads_the_queues_loses_and_doubles_nothing(rabbit_cluster):
     platform, rabbits, scratch = rabbit_cluster
-    city = platform.city(authors=4, ideas_each=4, voters=40, sign_up=True)
+    city = platform.city(authors=4, ideas_each=4, voters=40)
 
     leaders = rabbits.leaders()
     ours = {q: n for q, n in leaders.items() if q.startswith(("rpc-", "evt-"))}

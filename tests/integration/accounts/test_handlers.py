@@ -19,7 +19,7 @@ def db(service_db):
 @pytest.fixture
 def city(db):
     data = schemas.NewCity(slug=f"c-{uuid.uuid4().hex[:10]}", name="Gent", locales=["nl", "en"],
-                           admin=schemas.NewUser(email="Admin@Example.org", password="secret-pw",
+                           admin=schemas.NewUser(email="Admin@Example.org", password="secret-passphrase",
                                                  display_name="Admin"))
     with db.transaction() as tx:
         return handlers.create_city(tx, data)
@@ -49,7 +49,7 @@ def test_a_city_comes_with_its_admin_and_its_events(db, city):
         with pytest.raises(NotFound):
             handlers.get_city(tx, "no-such-city")
     again = schemas.NewCity(slug=city["slug"], name="Other", locales=["en"],
-                            admin=schemas.NewUser(email="a@b.org", password="secret-pw", display_name="A"))
+                            admin=schemas.NewUser(email="a@b.org", password="secret-passphrase", display_name="A"))
     with pytest.raises(Conflict, match="exists already"):
         with db.transaction() as tx:
             handlers.create_city(tx, again)
