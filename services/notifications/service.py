@@ -285,7 +285,8 @@ class NotificationsService:
         data = validate(schemas.NewWebhook, payload)
         patterns, issues = webhooks.normalize_events(data.events, known_types())
         try:
-            webhooks.check_target(data.url, settings().webhook_allow_private)
+            webhooks.check_target(data.url, settings().webhook_allow_private,
+                                  allowed_ports=settings().webhook_allowed_ports)
         except webhooks.RefusedTarget as exc:
             issues.insert(0, {"field": "url", "issue": str(exc)})
         if issues:
