@@ -307,6 +307,8 @@ class AnalyticsService:
         if (end - start).days > 366:
             raise ValidationFailed("The period is too long.", [{"field": "from", "issue": "at most 366 days before `to`"}])
         with self.db.read() as s:
+            if q.project_id is not None:
+                self._project(s, city_id, q.project_id)  # another city's project is not found, as elsewhere
             rows = store.dashboard_rows(s, city_id, start, end, q.project_id)
         totals = rows["totals"]
         return {
