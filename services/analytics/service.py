@@ -12,7 +12,6 @@ answers with no cells and the same status.
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from datetime import UTC, date, datetime
 
@@ -23,15 +22,13 @@ from services.analytics.insight import heatmap as heatmap_of
 from services.analytics.models import metadata
 from services.analytics.replica import Replica, idea_text
 from services.common import auth
+from services.common.config import settings
 from services.common.db import Database
 from services.common.demographics import group_of
 from services.common.entrypoints import on_event, rpc
 from services.common.errors import NotFound, Unauthorized, ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
-
-REBUILD_CHECK_SECONDS = float(os.environ.get("ANALYTICS_REBUILD_CHECK_SECONDS", "10"))
-
 
 def _uuid(value) -> uuid.UUID | None:
     try:
@@ -239,7 +236,7 @@ class AnalyticsService:
         self.replica.build_soon(city_id, project.id)
         return {"status": "accepted", "project_id": str(project.id)}
 
-    @timer(interval=REBUILD_CHECK_SECONDS)
+    @timer(interval=settings().analytics_rebuild_check_seconds)
     def rebuild_stale_models(self):
         self.replica.build_stale()
 

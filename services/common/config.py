@@ -60,7 +60,7 @@ class Settings:
     analytics_rebuild_check_seconds: float = 10.0
     # ideas: open flags that hide content, when a project sets no threshold of its own
     flag_threshold: int = 3
-    # notifications (services/notifications/options.py)
+    # notifications
     webhook_timeout_seconds: float = 5.0  # whole-request limit of one delivery attempt
     webhook_retry_base_seconds: float = 10.0  # first retry delay; each next one is 3x longer
     webhook_retry_max_seconds: float = 6 * 3600.0  # cap of one retry delay

@@ -35,7 +35,6 @@ from services.notifications import webhooks
 from services.notifications.models import (
     metadata, webhook_attempts, webhook_deliveries, webhook_events, webhook_subscriptions,
 )
-from services.notifications.options import options
 
 FEED_QUEUE = "notifications-webhooks"
 POLL_SECONDS = 1.0
@@ -113,9 +112,7 @@ def fan_out(tx, envelope: dict, event_type: str, city_id, event_id) -> int:
 
 class WebhookSender(DependencyProvider):
     def setup(self):
-        self.opts = options()
-        self.allow_private = settings().webhook_allow_private
-        self.allowed_ports = settings().webhook_allowed_ports
+        self.opts = settings()
         self.db = Db(sessionmaker(bind=engine(), expire_on_commit=False), metadata.schema)
         self.log = logs.get(service=self.container.service_name, component="webhook_sender")
         self.pool = GreenPool(self.opts.webhook_concurrency)
@@ -136,7 +133,7 @@ class WebhookSender(DependencyProvider):
         if not self._event.ready():
             self._event.send(False)
         if self._thread is not None:
-            with eventlet.Timeout(self.opts.webhook_timeout + 5, False):
+            with eventlet.Timeout(self.opts.webhook_timeout_seconds + 5, False):
                 self._thread.wait()
                 self.pool.waitall()
             self._thread.kill()
@@ -186,7 +183,7 @@ class WebhookSender(DependencyProvider):
                 chosen.append(row.id)
             if not chosen:
                 return []
-            lease = timedelta(seconds=self.opts.webhook_timeout + LEASE_MARGIN_SECONDS)
+            lease = timedelta(seconds=self.opts.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
             s, e = webhook_subscriptions, webhook_events
             return tx.execute(
                 update(d).where(d.c.id.in_(chosen), d.c.subscription_id == s.c.id, d.c.event_id == e.c.event_id)
@@ -208,12 +205,13 @@ class WebhookSender(DependencyProvider):
 
     def post(self, row) -> tuple[int | None, str | None, bool, int]:
         """One attempt: (status code, error, worth retrying, milliseconds)."""
-        timeout = self.opts.webhook_timeout
+        timeout = self.opts.webhook_timeout_seconds
         started = time.monotonic()
         status_code, error, retryable = None, None, True
         deadline = eventlet.Timeout(timeout)
         try:
-            address = webhooks.check_target(row.url, self.allow_private, allowed_ports=self.allowed_ports)[0]
+            address = webhooks.check_target(row.url, self.opts.webhook_allow_private,
+                                            allowed_ports=self.opts.webhook_allowed_ports)[0]
             timestamp = int(time.time())
             headers = webhooks.headers(
                 event_id=str(row.event_id), event_type=row.event_type, delivery_id=str(row.id), timestamp=timestamp,
@@ -243,7 +241,7 @@ class WebhookSender(DependencyProvider):
     def record(self, row, status_code, error, retryable, duration_ms) -> str:
         opts = self.opts
         state, delay = webhooks.next_state(row.attempts, status_code, opts.webhook_max_attempts,
-                                           opts.webhook_retry_base, opts.webhook_retry_max, retryable)
+                                           opts.webhook_retry_base_seconds, opts.webhook_retry_max_seconds, retryable)
         d = webhook_deliveries
         values = {"status": state, "last_status_code": status_code, "last_error": error}
         if state == "delivered":

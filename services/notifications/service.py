@@ -23,7 +23,6 @@ from services.notifications.mailer import Smtp
 from services.notifications.models import (
     metadata, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 )
-from services.notifications.options import options
 from services.notifications.sender import WebhookSender, fan_out, wake, webhook_feed
 
 MAX_SUBSCRIPTIONS_PER_CITY = 50
@@ -177,15 +176,15 @@ class NotificationsService:
         except eventlet.Timeout:
             raise Unavailable("The accounts service did not answer in time.") from None
 
-    @timer(interval=options().mail_poll)
+    @timer(interval=settings().mail_poll_seconds)
     def send_instant_emails(self):
         cfg = settings()
-        outgoing.send_due(self.db, self._contacts, Smtp.from_settings(cfg), cfg, options().mail_max_attempts, logs.get())
+        outgoing.send_due(self.db, self._contacts, Smtp.from_settings(cfg), cfg, settings().mail_max_attempts, logs.get())
 
-    @timer(interval=options().digest_check)
+    @timer(interval=settings().digest_check_seconds)
     def send_daily_digest(self):
         now = datetime.now(timezone.utc)
-        if outgoing.digest_due(now, options().digest_hour_utc):
+        if outgoing.digest_due(now, settings().digest_hour_utc):
             cfg = settings()
             outgoing.send_digests(self.db, self._contacts, Smtp.from_settings(cfg), cfg, now, logs.get(),
                                   day_of_run=now.date())
