@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime, timezone
 
 import eventlet
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
@@ -14,9 +13,10 @@ from services.common import auth, logs, pagination
 from services.common.config import settings
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
-from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed, validate
+from services.common.errors import Conflict, NotFound, ValidationFailed, validate
 from services.common.events import Envelope
 from services.common.observability import Observability
+from services.common.peers import Peers
 from services.common.outbox import OutboxRelay
 from services.notifications import outgoing, schemas, store, triggers, unsubscribe, webhooks
 from services.notifications.mailer import Smtp
@@ -54,7 +54,7 @@ class NotificationsService:
     db = Database(metadata)
     outbox = OutboxRelay(metadata)
     obs = Observability()
-    accounts = RpcProxy("accounts")
+    peers = Peers(timeout=settings().rpc_timeout)  # timers ask accounts for contacts; no caller waits on them
     webhook_sender = WebhookSender()
 
     # -- read models -----------------------------------------------------------------------------------
@@ -170,11 +170,7 @@ class NotificationsService:
 
     # -- e-mail ------------------------------------------------------------------------------------------
     def _contacts(self, city_id: str, user_ids: list) -> list[dict]:
-        try:
-            with eventlet.Timeout(settings().rpc_timeout):
-                return self.accounts.get_contacts.call_async(city_id, user_ids).result()
-        except eventlet.Timeout:
-            raise Unavailable("The accounts service did not answer in time.") from None
+        return self.peers.ask("accounts", "get_contacts", city_id, user_ids)
 
     @timer(interval=settings().mail_poll_seconds)
     def send_instant_emails(self):
