@@ -333,22 +333,24 @@ class AnalyticsService:
     @rpc
     def export_comments(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
         """The project's comments as a file, with their authors' demographics only."""
-        _admin(principal, city_id)
-        _format(fmt)
-        with self.db.read() as s:
-            project = self._project(s, city_id, project_id)
-            rows = export.comment_rows(store.comment_export_rows(s, city_id, project.id))
-        return _file(f"comments-{project.id}", fmt, rows, export.COMMENT_COLUMNS, "comments")
+        return self._export_of("comments", principal, city_id, project_id, fmt)
 
     @rpc
     def export_votes(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
         """The project's current votes as a file, with their voters' demographics only."""
+        return self._export_of("votes", principal, city_id, project_id, fmt)
+
+    def _export_of(self, what: str, principal, city_id, project_id, fmt: str) -> dict:
         _admin(principal, city_id)
         _format(fmt)
+        read, build, columns = {
+            "comments": (store.comment_export_rows, export.comment_rows, export.COMMENT_COLUMNS),
+            "votes": (store.vote_export_rows, export.vote_rows, export.VOTE_COLUMNS),
+        }[what]
         with self.db.read() as s:
             project = self._project(s, city_id, project_id)
-            rows = export.vote_rows(store.vote_export_rows(s, city_id, project.id))
-        return _file(f"votes-{project.id}", fmt, rows, export.VOTE_COLUMNS, "votes")
+            rows = build(read(s, city_id, project.id))
+        return _file(f"{what}-{project.id}", fmt, rows, columns, what)
 
     @rpc
     def export(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
