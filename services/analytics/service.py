@@ -12,7 +12,6 @@ answers with no cells and the same status.
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from datetime import UTC, date, datetime
 
@@ -23,15 +22,13 @@ from services.analytics.insight import heatmap as heatmap_of
 from services.analytics.models import metadata
 from services.analytics.replica import Replica, idea_text
 from services.common import auth
+from services.common.config import settings
 from services.common.db import Database
 from services.common.demographics import group_of
 from services.common.entrypoints import on_event, rpc
 from services.common.errors import NotFound, Unauthorized, ValidationFailed, validate
 from services.common.observability import Observability
 from services.common.outbox import OutboxRelay
-
-REBUILD_CHECK_SECONDS = float(os.environ.get("ANALYTICS_REBUILD_CHECK_SECONDS", "10"))
-
 
 def _uuid(value) -> uuid.UUID | None:
     try:
@@ -239,7 +236,7 @@ class AnalyticsService:
         self.replica.build_soon(city_id, project.id)
         return {"status": "accepted", "project_id": str(project.id)}
 
-    @timer(interval=REBUILD_CHECK_SECONDS)
+    @timer(interval=settings().analytics_rebuild_check_seconds)
     def rebuild_stale_models(self):
         self.replica.build_stale()
 
@@ -307,6 +304,8 @@ class AnalyticsService:
         if (end - start).days > 366:
             raise ValidationFailed("The period is too long.", [{"field": "from", "issue": "at most 366 days before `to`"}])
         with self.db.read() as s:
+            if q.project_id is not None:
+                self._project(s, city_id, q.project_id)  # another city's project is not found, as elsewhere
             rows = store.dashboard_rows(s, city_id, start, end, q.project_id)
         totals = rows["totals"]
         return {
@@ -334,22 +333,24 @@ class AnalyticsService:
     @rpc
     def export_comments(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
         """The project's comments as a file, with their authors' demographics only."""
-        _admin(principal, city_id)
-        _format(fmt)
-        with self.db.read() as s:
-            project = self._project(s, city_id, project_id)
-            rows = export.comment_rows(store.comment_export_rows(s, city_id, project.id))
-        return _file(f"comments-{project.id}", fmt, rows, export.COMMENT_COLUMNS, "comments")
+        return self._export_of("comments", principal, city_id, project_id, fmt)
 
     @rpc
     def export_votes(self, principal, city_id: str, project_id: str, fmt: str) -> dict:
         """The project's current votes as a file, with their voters' demographics only."""
+        return self._export_of("votes", principal, city_id, project_id, fmt)
+
+    def _export_of(self, what: str, principal, city_id, project_id, fmt: str) -> dict:
         _admin(principal, city_id)
         _format(fmt)
+        read, build, columns = {
+            "comments": (store.comment_export_rows, export.comment_rows, export.COMMENT_COLUMNS),
+            "votes": (store.vote_export_rows, export.vote_rows, export.VOTE_COLUMNS),
+        }[what]
         with self.db.read() as s:
             project = self._project(s, city_id, project_id)
-            rows = export.vote_rows(store.vote_export_rows(s, city_id, project.id))
-        return _file(f"votes-{project.id}", fmt, rows, export.VOTE_COLUMNS, "votes")
+            rows = build(read(s, city_id, project.id))
+        return _file(f"{what}-{project.id}", fmt, rows, columns, what)
 
     @rpc
     def export(self, principal, city_id: str, project_id: str, fmt: str) -> dict:

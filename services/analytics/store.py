@@ -439,29 +439,29 @@ def inputs(session, city_id, project_id, q, model_version, today: date) -> dict:
     return pagination.page(rows, q.limit, key)
 
 
-def comment_export_rows(session, city_id, project_id) -> list[dict]:
+def _project_rows(session, city_id, project_id, table, person, columns: list, where: list, order: list) -> list[dict]:
+    """Rows of `table` about the project's ideas (not deleted), with the idea's title and the
+    demographics of the user in column `person`."""
     rows = session.execute(
-        select(comments.c.id, comments.c.idea_id, comments.c.parent_id, comments.c.body, comments.c.created_at,
-               ideas.c.title.label("idea_title"), users.c.birth_year, users.c.gender, users.c.district)
-        .select_from(comments
-                     .join(ideas, and_(ideas.c.id == comments.c.idea_id, ideas.c.city_id == city_id))
-                     .outerjoin(users, and_(users.c.id == comments.c.author_id, users.c.city_id == city_id)))
-        .where(comments.c.city_id == city_id, ideas.c.project_id == project_id, comments.c.deleted.is_(False),
-               ideas.c.deleted.is_(False))
-        .order_by(comments.c.created_at, comments.c.id)
+        select(*columns, ideas.c.title.label("idea_title"), users.c.birth_year, users.c.gender, users.c.district)
+        .select_from(table
+                     .join(ideas, and_(ideas.c.id == table.c.idea_id, ideas.c.city_id == city_id))
+                     .outerjoin(users, and_(users.c.id == person, users.c.city_id == city_id)))
+        .where(table.c.city_id == city_id, ideas.c.project_id == project_id, ideas.c.deleted.is_(False), *where)
+        .order_by(*order)
     ).mappings().all()
     return [dict(r) for r in rows]
+
+
+def comment_export_rows(session, city_id, project_id) -> list[dict]:
+    c = comments.c
+    return _project_rows(session, city_id, project_id, comments, c.author_id,
+                         [c.id, c.idea_id, c.parent_id, c.body, c.created_at], [c.deleted.is_(False)],
+                         [c.created_at, c.id])
 
 
 def vote_export_rows(session, city_id, project_id) -> list[dict]:
-    rows = session.execute(
-        select(votes.c.idea_id, votes.c.target_type, votes.c.target_id, votes.c.value, votes.c.voted_at,
-               ideas.c.title.label("idea_title"), users.c.birth_year, users.c.gender, users.c.district)
-        .select_from(votes
-                     .join(ideas, and_(ideas.c.id == votes.c.idea_id, ideas.c.city_id == city_id))
-                     .outerjoin(users, and_(users.c.id == votes.c.voter_id, users.c.city_id == city_id)))
-        .where(votes.c.city_id == city_id, ideas.c.project_id == project_id, votes.c.value.is_not(None),
-               ideas.c.deleted.is_(False))
-        .order_by(votes.c.voted_at, votes.c.target_id, votes.c.voter_id)
-    ).mappings().all()
-    return [dict(r) for r in rows]
+    v = votes.c
+    return _project_rows(session, city_id, project_id, votes, v.voter_id,
+                         [v.idea_id, v.target_type, v.target_id, v.value, v.voted_at], [v.value.is_not(None)],
+                         [v.voted_at, v.target_id, v.voter_id])

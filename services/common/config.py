@@ -47,6 +47,7 @@ class Settings:
     smtp_tls: bool = False
     mail_from: str = "Agora <no-reply@agora.local>"
     webhook_allow_private: bool = False
+    webhook_allowed_ports: tuple[int, ...] = ()  # ports webhooks may use besides 80 and 443
     trust_forwarded_for: bool = False
     login_attempts_per_account: int = 10
     login_attempts_per_address: int = 60
@@ -66,7 +67,7 @@ class Settings:
     analytics_rebuild_check_seconds: float = 10.0
     # ideas: open flags that hide content, when a project sets no threshold of its own
     flag_threshold: int = 3
-    # notifications (services/notifications/options.py)
+    # notifications
     webhook_timeout_seconds: float = 5.0  # whole-request limit of one delivery attempt
     webhook_retry_base_seconds: float = 10.0  # first retry delay; each next one is 3x longer
     webhook_retry_max_seconds: float = 6 * 3600.0  # cap of one retry delay
@@ -111,6 +112,7 @@ class Settings:
             smtp_tls=_bool(get("SMTP_TLS", "0")),
             mail_from=get("MAIL_FROM", cls.mail_from),
             webhook_allow_private=_bool(get("WEBHOOK_ALLOW_PRIVATE", "0")),
+            webhook_allowed_ports=tuple(int(p) for p in _names(get("WEBHOOK_ALLOWED_PORTS", ""))),
             trust_forwarded_for=_bool(get("TRUST_FORWARDED_FOR", "0")),
             login_attempts_per_account=int(get("LOGIN_ATTEMPTS_PER_ACCOUNT", cls.login_attempts_per_account)),
             login_attempts_per_address=int(get("LOGIN_ATTEMPTS_PER_ADDRESS", cls.login_attempts_per_address)),

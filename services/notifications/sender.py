@@ -14,9 +14,10 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import eventlet
-import requests
+import urllib3
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
 from kombu import Queue, binding
@@ -34,7 +35,6 @@ from services.notifications import webhooks
 from services.notifications.models import (
     metadata, webhook_attempts, webhook_deliveries, webhook_events, webhook_subscriptions,
 )
-from services.notifications.options import options
 
 FEED_QUEUE = "notifications-webhooks"
 POLL_SECONDS = 1.0
@@ -70,6 +70,30 @@ class WebhookFeed(Consumer):
 webhook_feed = WebhookFeed.decorator
 
 
+def pinned_post(url: str, address: str, body: bytes, headers: dict, timeout: float):
+    """POST to `url` over a connection to `address`, the address that was checked: the name is not
+    resolved again (a second answer could be private), while the Host header, the TLS server name and
+    the certificate check still use the URL's host. Redirects are not followed."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
+    if https:
+        pool = urllib3.HTTPSConnectionPool(address, port, timeout=pool_timeout, retries=False, maxsize=1,
+                                           cert_reqs="CERT_REQUIRED", server_hostname=parts.hostname,
+                                           assert_hostname=parts.hostname)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=pool_timeout, retries=False, maxsize=1)
+    try:
+        response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": parts.netloc},
+                                redirect=False, retries=False, preload_content=False, assert_same_host=False)
+        response.release_conn()
+        return response
+    finally:
+        pool.close()
+
+
 def fan_out(tx, envelope: dict, event_type: str, city_id, event_id) -> int:
     """Record one delivery per active subscription of the city that asked for this event type."""
     subs = tx.execute(select(webhook_subscriptions.c.id, webhook_subscriptions.c.events).where(
@@ -88,8 +112,7 @@ def fan_out(tx, envelope: dict, event_type: str, city_id, event_id) -> int:
 
 class WebhookSender(DependencyProvider):
     def setup(self):
-        self.opts = options()
-        self.allow_private = settings().webhook_allow_private
+        self.opts = settings()
         self.db = Db(sessionmaker(bind=engine(), expire_on_commit=False), metadata.schema)
         self.log = logs.get(service=self.container.service_name, component="webhook_sender")
         self.pool = GreenPool(self.opts.webhook_concurrency)
@@ -110,7 +133,7 @@ class WebhookSender(DependencyProvider):
         if not self._event.ready():
             self._event.send(False)
         if self._thread is not None:
-            with eventlet.Timeout(self.opts.webhook_timeout + 5, False):
+            with eventlet.Timeout(self.opts.webhook_timeout_seconds + 5, False):
                 self._thread.wait()
                 self.pool.waitall()
             self._thread.kill()
@@ -160,7 +183,7 @@ class WebhookSender(DependencyProvider):
                 chosen.append(row.id)
             if not chosen:
                 return []
-            lease = timedelta(seconds=self.opts.webhook_timeout + LEASE_MARGIN_SECONDS)
+            lease = timedelta(seconds=self.opts.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
             s, e = webhook_subscriptions, webhook_events
             return tx.execute(
                 update(d).where(d.c.id.in_(chosen), d.c.subscription_id == s.c.id, d.c.event_id == e.c.event_id)
@@ -182,35 +205,35 @@ class WebhookSender(DependencyProvider):
 
     def post(self, row) -> tuple[int | None, str | None, bool, int]:
         """One attempt: (status code, error, worth retrying, milliseconds)."""
-        timeout = self.opts.webhook_timeout
+        timeout = self.opts.webhook_timeout_seconds
         started = time.monotonic()
         status_code, error, retryable = None, None, True
         deadline = eventlet.Timeout(timeout)
         try:
-            webhooks.check_target(row.url, self.allow_private)
+            address = webhooks.check_target(row.url, self.opts.webhook_allow_private,
+                                            allowed_ports=self.opts.webhook_allowed_ports)[0]
             timestamp = int(time.time())
             headers = webhooks.headers(
                 event_id=str(row.event_id), event_type=row.event_type, delivery_id=str(row.id), timestamp=timestamp,
                 signature=webhooks.sign(row.secret, timestamp, row.body),
             )
-            response = requests.post(row.url, data=row.body.encode("utf-8"), headers=headers,
-                                     timeout=(timeout, timeout), allow_redirects=False, stream=True)
-            status_code = response.status_code
+            response = pinned_post(row.url, address, row.body.encode("utf-8"), headers, timeout)
+            status_code = response.status
             if 300 <= status_code < 400:
                 error = f"redirect to {response.headers.get('Location', '?')!r} not followed"
             elif not webhooks.succeeded(status_code):
                 error = f"HTTP {status_code}"
-            response.close()
         except webhooks.RefusedTarget as exc:
             error, retryable = f"refused target: {exc}", False
         except eventlet.Timeout as exc:
             if exc is not deadline:
                 raise
             error = f"no answer within {timeout:g}s"
-        except requests.Timeout:
+        except urllib3.exceptions.TimeoutError:
             error = f"no answer within {timeout:g}s"
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The exception's text names the address connected to: the subscriber sees only its kind.
+            error = f"could not deliver ({type(exc).__name__})"
         finally:
             deadline.cancel()
         return status_code, error, retryable, int((time.monotonic() - started) * 1000)
@@ -218,7 +241,7 @@ class WebhookSender(DependencyProvider):
     def record(self, row, status_code, error, retryable, duration_ms) -> str:
         opts = self.opts
         state, delay = webhooks.next_state(row.attempts, status_code, opts.webhook_max_attempts,
-                                           opts.webhook_retry_base, opts.webhook_retry_max, retryable)
+                                           opts.webhook_retry_base_seconds, opts.webhook_retry_max_seconds, retryable)
         d = webhook_deliveries
         values = {"status": state, "last_status_code": status_code, "last_error": error}
         if state == "delivered":

@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime, timezone
 
 import eventlet
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
@@ -14,16 +13,16 @@ from services.common import auth, logs, pagination
 from services.common.config import settings
 from services.common.db import Database
 from services.common.entrypoints import on_event, rpc
-from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed, validate
+from services.common.errors import Conflict, NotFound, ValidationFailed, validate
 from services.common.events import Envelope
 from services.common.observability import Observability
+from services.common.peers import Peers
 from services.common.outbox import OutboxRelay
 from services.notifications import outgoing, schemas, store, triggers, unsubscribe, webhooks
 from services.notifications.mailer import Smtp
 from services.notifications.models import (
     metadata, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 )
-from services.notifications.options import options
 from services.notifications.sender import WebhookSender, fan_out, wake, webhook_feed
 
 MAX_SUBSCRIPTIONS_PER_CITY = 50
@@ -55,7 +54,7 @@ class NotificationsService:
     db = Database(metadata)
     outbox = OutboxRelay(metadata)
     obs = Observability()
-    accounts = RpcProxy("accounts")
+    peers = Peers(timeout=settings().rpc_timeout)  # timers ask accounts for contacts; no caller waits on them
     webhook_sender = WebhookSender()
 
     # -- read models -----------------------------------------------------------------------------------
@@ -171,21 +170,17 @@ class NotificationsService:
 
     # -- e-mail ------------------------------------------------------------------------------------------
     def _contacts(self, city_id: str, user_ids: list) -> list[dict]:
-        try:
-            with eventlet.Timeout(settings().rpc_timeout):
-                return self.accounts.get_contacts.call_async(city_id, user_ids).result()
-        except eventlet.Timeout:
-            raise Unavailable("The accounts service did not answer in time.") from None
+        return self.peers.ask("accounts", "get_contacts", city_id, user_ids)
 
-    @timer(interval=options().mail_poll)
+    @timer(interval=settings().mail_poll_seconds)
     def send_instant_emails(self):
         cfg = settings()
-        outgoing.send_due(self.db, self._contacts, Smtp.from_settings(cfg), cfg, options().mail_max_attempts, logs.get())
+        outgoing.send_due(self.db, self._contacts, Smtp.from_settings(cfg), cfg, settings().mail_max_attempts, logs.get())
 
-    @timer(interval=options().digest_check)
+    @timer(interval=settings().digest_check_seconds)
     def send_daily_digest(self):
         now = datetime.now(timezone.utc)
-        if outgoing.digest_due(now, options().digest_hour_utc):
+        if outgoing.digest_due(now, settings().digest_hour_utc):
             cfg = settings()
             outgoing.send_digests(self.db, self._contacts, Smtp.from_settings(cfg), cfg, now, logs.get(),
                                   day_of_run=now.date())
@@ -285,7 +280,8 @@ class NotificationsService:
         data = validate(schemas.NewWebhook, payload)
         patterns, issues = webhooks.normalize_events(data.events, known_types())
         try:
-            webhooks.check_target(data.url, settings().webhook_allow_private)
+            webhooks.check_target(data.url, settings().webhook_allow_private,
+                                  allowed_ports=settings().webhook_allowed_ports)
         except webhooks.RefusedTarget as exc:
             issues.insert(0, {"field": "url", "issue": str(exc)})
         if issues:

@@ -96,6 +96,11 @@ class RefusedTarget(ValueError):
     """The URL is not one the platform will send to."""
 
 
+DEFAULT_PORTS = (80, 443)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_REFUSED = "points to an address webhooks may not reach (loopback, private, link-local or reserved)"
+
+
 def check_url(url: str) -> tuple[str, int]:
     """Syntax of a webhook URL: http(s), a host, no credentials. Returns (host, port)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
@@ -118,19 +123,38 @@ def check_url(url: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: IPv4-mapped (::ffff:a.b.c.d), 6to4 (2002::/16), Teredo
+    (2001::/32, the client), NAT64 (64:ff9b::/96) and the deprecated IPv4-compatible form (::a.b.c.d)."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in _NAT64 or (int(ip) >> 32 == 0 and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_refused(address: str) -> str | None:
-    """Why an IP address may not be a webhook target (None when it may)."""
+    """Why an IP address may not be a webhook target (None when it may). An IPv6 address that carries
+    an IPv4 one is judged by both: 6to4 of 127.0.0.1 is as loopback as 127.0.0.1."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    for attribute, why in (
-        ("is_loopback", "loopback"), ("is_link_local", "link-local"), ("is_multicast", "multicast"),
-        ("is_unspecified", "unspecified"), ("is_reserved", "reserved"), ("is_private", "private"),
-    ):
-        if getattr(ip, attribute):
-            return why
-    if not ip.is_global:
-        return "not public"
+    candidates = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            candidates.insert(0, inner)
+    for candidate in candidates:
+        for attribute, why in (
+            ("is_loopback", "loopback"), ("is_link_local", "link-local"), ("is_multicast", "multicast"),
+            ("is_unspecified", "unspecified"), ("is_reserved", "reserved"), ("is_private", "private"),
+        ):
+            if getattr(candidate, attribute):
+                return why
+        if not candidate.is_global:
+            return "not public"
     return None
 
 
@@ -149,29 +173,34 @@ def literal_address(host: str) -> str | None:
 
 
 def resolve(host: str, port: int) -> list[str]:
+    """The host's addresses, IPv4 first (the order the sender tries them)."""
     literal = literal_address(host)
     if literal is not None:
         return [literal]
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise RefusedTarget(f"host {host!r} does not resolve ({exc})") from None
-    return sorted({info[4][0] for info in infos})
+    except (socket.gaierror, UnicodeError, OSError):
+        raise RefusedTarget(f"host {host!r} does not resolve") from None
+    return sorted({info[4][0] for info in infos}, key=lambda a: (":" in a, a))
 
 
-def check_target(url: str, allow_private: bool, resolver=resolve) -> list[str]:
-    """Refuse a URL whose host is, or resolves to, a private, loopback, link-local, multicast or
-    reserved address (unless allowed). Every resolved address must be public: a name with one public
-    and one private address is refused. Returns the resolved addresses."""
+def check_target(url: str, allow_private: bool, resolver=resolve, allowed_ports=()) -> list[str]:
+    """Refuse a URL whose port is not 80, 443 or one of `allowed_ports`, or whose host is, or resolves
+    to, a private, loopback, link-local, multicast or reserved address (both unless `allow_private`).
+    Every resolved address must be public: a name with one public and one private address is refused.
+    The message never says what the host resolved to. Returns the checked addresses, which are the
+    ones to connect to (resolving again could answer otherwise)."""
     host, port = check_url(url)
     addresses = resolver(host, port)
     if not addresses:
         raise RefusedTarget(f"host {host!r} does not resolve")
-    if not allow_private:
-        for address in addresses:
-            why = address_refused(address)
-            if why:
-                raise RefusedTarget(f"resolves to a {why} address ({address}), which webhooks may not reach")
+    if allow_private:
+        return addresses
+    if any(address_refused(a) for a in addresses):
+        raise RefusedTarget(_REFUSED)
+    ports = (*DEFAULT_PORTS, *(p for p in allowed_ports if p not in DEFAULT_PORTS))
+    if port not in ports:
+        raise RefusedTarget(f"must use port {', '.join(map(str, ports))}")
     return addresses
 
 

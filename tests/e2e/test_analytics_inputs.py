@@ -180,3 +180,15 @@ def test_a_withdrawn_vote_leaves_the_votes_export(workspace, api):
     assert eventually(lambda: rows_of(1), timeout=10)[0]["voter_age_group"] == "35-49"
     assert api.delete(url, token=voter["token"]).status_code in (200, 204)
     eventually(lambda: rows_of(0) == [], timeout=10)
+
+
+def test_another_citys_project_is_not_found_on_the_dashboard(workspace, api):
+    c = workspace
+    pid, other = c["project"]["id"], api.new_city()
+    r = api.get(f"/cities/{other['slug']}/dashboard", token=other["admin_token"], params={"project_id": pid})
+    assert r.status_code == 404, r.text
+    r = api.get(f"/cities/{other['slug']}/dashboard", token=other["admin_token"],
+                params={"project_id": str(uuid.uuid4())})
+    assert r.status_code == 404, r.text
+    r = api.get(f"/cities/{c['city']['slug']}/dashboard", token=c["admin"], params={"project_id": pid})
+    assert r.status_code == 200 and r.json()["totals"]["ideas"] == 3

@@ -19,6 +19,8 @@ def strict_api(tmp_path_factory):
     "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook", "http://10.1.2.3/hook",
     "http://192.168.0.10/hook", "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/hook",
     "http://[::ffff:127.0.0.1]/hook", "http://2130706433/hook",
+    "http://[2002:7f00:1::]/hook", "http://[::7f00:1]/hook", "http://[64:ff9b::a9fe:a9fe]/hook",
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", "http://[fd00::1]/hook",
 ])
 def test_private_loopback_and_link_local_targets_are_refused(strict_api, url):
     city = getattr(test_private_loopback_and_link_local_targets_are_refused, "city", None)

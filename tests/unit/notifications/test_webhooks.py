@@ -113,3 +113,54 @@ def test_next_state_after_an_attempt():
     assert w.next_state(1, 302, 5, 10, 100) == ("pending", 10)  # redirects are not followed
     assert w.next_state(5, 500, 5, 10, 100) == ("failed", None)
     assert w.next_state(1, None, 5, 10, 100, retryable=False) == ("failed", None)
+
+
+@pytest.mark.parametrize("address", [
+    "2002:7f00:1::",            # 6to4 of 127.0.0.1
+    "2002:a00:1::1",            # 6to4 of 10.0.0.1
+    "2002:c0a8:101::",          # 6to4 of 192.168.1.1
+    "::ffff:10.0.0.1",          # IPv4-mapped
+    "::7f00:1",                 # IPv4-compatible 127.0.0.1
+    "::a9fe:a9fe",              # IPv4-compatible 169.254.169.254
+    "64:ff9b::7f00:1",          # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",       # NAT64 of the metadata address
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "fd12:3456:789a::1",        # unique local (fc00::/7)
+    "fe80::1%eth0",             # link-local with a zone
+])
+def test_ipv6_forms_of_private_addresses_are_refused(address):
+    with pytest.raises(w.RefusedTarget, match="may not reach"):
+        w.check_target("https://hooks.example.org/x", allow_private=False, resolver=fake([address]))
+    with pytest.raises(w.RefusedTarget, match="may not reach"):
+        w.check_target(f"http://[{address.split('%')[0]}]/hook", allow_private=False)
+
+
+def test_ipv6_forms_of_public_addresses_are_accepted():
+    for address in ("2606:4700::1111", "2002:5db8:d822::"):  # (NAT64 sits in the reserved ::/8: always refused)
+        assert w.check_target("https://hooks.example.org/x", False, resolver=fake([address])) == [address]
+
+
+def test_only_ports_80_443_and_the_allowed_ones_are_accepted():
+    public = fake(["93.184.216.34"])
+    for url in ("http://hooks.example.org/x", "https://hooks.example.org/x", "http://hooks.example.org:443/x"):
+        assert w.check_target(url, False, resolver=public)
+    for url in ("http://hooks.example.org:8080/x", "https://hooks.example.org:22/x", "http://hooks.example.org:6379/"):
+        with pytest.raises(w.RefusedTarget, match="port 80, 443"):
+            w.check_target(url, False, resolver=public)
+    assert w.check_target("https://hooks.example.org:8443/x", False, resolver=public, allowed_ports=(8443,))
+    with pytest.raises(w.RefusedTarget, match="port 80, 443, 8443"):
+        w.check_target("https://hooks.example.org:8080/x", False, resolver=public, allowed_ports=(8443,))
+    # local integration and tests: any port
+    assert w.check_target("http://127.0.0.1:8080/x", True, resolver=fake(["127.0.0.1"])) == ["127.0.0.1"]
+
+
+def test_a_refusal_never_says_what_the_host_resolves_to():
+    for addresses in (["10.20.30.40"], ["93.184.216.34", "fd00::abcd"], ["2002:a14:1e28::"]):
+        with pytest.raises(w.RefusedTarget) as refused:
+            w.check_target("https://intranet.example.org/", False, resolver=fake(addresses))
+        message = str(refused.value)
+        assert not any(a in message for a in addresses) and "10.20" not in message, message
+
+
+def test_addresses_come_ipv4_first():
+    assert w.resolve("localhost", 80)[0] == "127.0.0.1"
