@@ -14,12 +14,17 @@ from services.notifications.render import Email
 SMTP_TIMEOUT_SECONDS = 15
 
 
+def _one_line(value: str) -> str:
+    """Header text as one line: a line break in a citizen's title or name would make the header invalid."""
+    return " ".join(value.split())
+
+
 def message(email: Email, *, sender: str, to: str, to_name: str | None, unsubscribe_url: str,
             message_id: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = formataddr((to_name or "", to))
-    msg["Subject"] = email.subject
+    msg["To"] = formataddr((_one_line(to_name or ""), to))
+    msg["Subject"] = _one_line(email.subject)
     msg["Message-ID"] = message_id or make_msgid(domain="agora.local")
     msg["Content-Language"] = email.locale
     msg["Auto-Submitted"] = "auto-generated"
