@@ -92,12 +92,17 @@ def send_due(db, contacts_of, smtp: mailer.Smtp, cfg, max_attempts: int, log) ->
                     _finish(db, row, "skipped", "no e-mail address")
                     continue
                 link = _links(cfg, city, row.user_id, city_id)
-                email = render.notification_email(
-                    row.kind, row.data, locale=contact.get("locale") or (city.locales[0] if city and city.locales else None),
-                    name=contact.get("display_name") or "", city_name=city.name if city else "Agora", unsubscribe_url=link,
-                )
-                msg = mailer.message(email, sender=cfg.mail_from, to=contact["email"], to_name=contact.get("display_name"),
-                                     unsubscribe_url=link, message_id=f"<{row.id}@agora.notifications>")
+                try:
+                    email = render.notification_email(
+                        row.kind, row.data, locale=contact.get("locale") or (city.locales[0] if city and city.locales else None),
+                        name=contact.get("display_name") or "", city_name=city.name if city else "Agora", unsubscribe_url=link,
+                    )
+                    msg = mailer.message(email, sender=cfg.mail_from, to=contact["email"], to_name=contact.get("display_name"),
+                                         unsubscribe_url=link, message_id=f"<{row.id}@agora.notifications>")
+                except ValueError as exc:  # a message that cannot be written: it never will be, the others go on
+                    log.error("email_unwritable", notification_id=str(row.id), error=repr(exc))
+                    _finish(db, row, "failed", repr(exc)[:500])
+                    continue
                 try:
                     smtp.send(msg)
                 except (smtplib.SMTPException, OSError) as exc:
