@@ -174,6 +174,34 @@ def bar_chart(name: str, title: str, desc: str, items: Sequence[tuple], *, colum
                  width, height, links)
 
 
+def grouped_bar_chart(name: str, title: str, desc: str, groups: Sequence[tuple], *, columns: Sequence[str],
+                      fmt: Callable = _default_fmt, width: int = 640) -> Chart:
+    """Bars in groups: ``groups`` are ``(group label, [(bar label, value), ...])``, one heading per group
+    and the bars of all groups on one scale (poll answers split by age group, ...)."""
+    row_h, gap, head_h, pad, size = 22, 6, 28, 8, 12
+    longest = max((len(str(b[0])) for _, bars in groups for b in bars), default=4)
+    label_w = min(int(width * 0.38), int(longest * size * CHAR_W) + 16)
+    bar_w = width - label_w - 64 - 2 * pad
+    vmax = max((float(b[1]) for _, bars in groups for b in bars), default=0.0) or 1.0
+    body, y, rows = [], pad, []
+    for g, bars in groups:
+        body.append(text(pad, y + 18, fit(str(g), width - 2 * pad, 13), 13, weight="700"))
+        y += head_h
+        for k, (label, value) in enumerate(bars):
+            w = max(1.0, bar_w * float(value) / vmax) if value else 0
+            colour = SERIES[k % len(SERIES)]
+            body.append(el("g", el("title", str(escape(f"{g}, {label}: {fmt(value)}")))
+                           + text(pad + label_w - 6, y + row_h * 0.7, fit(str(label), label_w - 8, size), size, "end")
+                           + el("rect", x=pad + label_w, y=y, width=_n(float(w)), height=row_h, fill=colour, rx=3)
+                           + text(pad + label_w + w + 6, y + row_h * 0.7, fmt(value), size, weight="600")))
+            rows.append([str(g), str(label), value])
+            y += row_h + gap
+        y += gap
+    height = int(y + pad)
+    return Chart(name, title, desc, _svg(name, title, desc, width, height, "".join(body)),
+                 Table(list(columns), rows), width, height)
+
+
 # -- a line (area) chart over time ------------------------------------------------------------------
 def line_chart(name: str, title: str, desc: str, dates: Sequence[str], series: Sequence[tuple],
                *, date_label: str, fmt: Callable = _default_fmt, date_fmt: Callable = str,
