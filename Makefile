@@ -9,7 +9,7 @@ MODULES = $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/service.py),serv
 export PYTHONWARNINGS ?= ignore
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install run demo test test-unit test-integration test-e2e bench chaos docs migrate up down clean
+.PHONY: help install web-browser run demo test test-unit test-integration test-e2e test-web web-messages bench chaos docs migrate up down clean
 
 help:
 	@echo "make run      install, check RabbitMQ and PostgreSQL, migrate, start every service and the gateway on :8000"
@@ -23,10 +23,30 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip "setuptools<81" wheel
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[web,test]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+WEB_STAMP := web/node_modules/.installed
+WEB_LOCALES := en nl fr
+
+# The web site's front-end libraries (npm, from web/package-lock.json) and Debian's Chromium for its tests.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+web-browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+install: $(STAMP) $(WEB_STAMP)
+
+# Interface strings of the web site: extract them and update every catalogue (then translate the new ones).
+web-messages: install
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext -o web/i18n/messages.pot --no-location \
+		--sort-output --omit-header --project=agora-web .
+	@for l in $(WEB_LOCALES); do \
+		if [ -f web/i18n/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update -i web/i18n/messages.pot -d web/i18n -l $$l --no-location --omit-header --no-fuzzy-matching; \
+		else $(BIN)/pybabel init -i web/i18n/messages.pot -d web/i18n -l $$l; fi; done
 
 migrate: install
 	$(BIN)/python scripts/ensure_infra.py
@@ -39,9 +59,9 @@ run: migrate
 demo: install
 	$(BIN)/python scripts/demo.py
 
-test: install
+test: install web-browser
 	$(BIN)/python scripts/ensure_infra.py
-	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/fault
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/fault tests/web
 
 chaos: install
 	$(BIN)/python scripts/ensure_infra.py
@@ -55,6 +75,10 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/pytest -q tests/e2e
+
+test-web: install web-browser
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/pytest -q tests/web
 
 bench: install
 	-bash scripts/install-bench-tools.sh

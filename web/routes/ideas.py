@@ -1,0 +1,4 @@
+"""An idea: its page, posting, editing, voting, comments and flags."""
+from __future__ import annotations
+
+routes: list = []
