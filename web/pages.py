@@ -245,7 +245,12 @@ def _isotime(value) -> str:
     return moment.isoformat() if moment else ""
 
 
-env.filters.update(tr=_tr, date=_date, datetime=_datetime, ago=_ago, number=_number, money=_money, label=_label,
+def _pairs(values) -> list[tuple[str, str]]:
+    """Slugs as (value, label) options: `green_spaces` shows as "green spaces"."""
+    return [(str(v), str(v).replace("_", " ")) for v in values or ()]
+
+
+env.filters.update(pairs=_pairs, tr=_tr, date=_date, datetime=_datetime, ago=_ago, number=_number, money=_money, label=_label,
                    excerpt=_excerpt, isotime=_isotime)
 _ASSET_VERSIONS: dict[str, str] = {}
 
