@@ -18,12 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web import errors, i18n
 from web.csrf import CSRFMiddleware
 from web.gateway import ApiError, Gateway
-from web.routes import auth, home, ideas, projects
+from web.routes import admin, auth, home, ideas, projects
 from web.session import Sessions
 from web.settings import WEB_ROOT, get_settings
 
 # The areas, in matching order (specific paths before a city's catch-all pages).
-AREAS = [auth, ideas, projects, home]
+AREAS = [auth, ideas, projects, admin, home]
 
 # Front-end libraries from web/node_modules (npm ci), served as /vendor/<name>/...
 VENDOR = {

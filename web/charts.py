@@ -270,6 +270,18 @@ def lift_colour(lift: float | None) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+LIFT_STEPS = (0.25, 0.35, 0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0)
+
+
+def lift_step(lift: float | None) -> int:
+    """The step of the legend's scale nearest to ``lift`` (0-8; 4 is 1x): CSS classes lift-0..lift-8
+    colour the table's cells as the picture does."""
+    if lift is None:
+        return 4
+    t = max(-2.0, min(2.0, math.log2(lift))) if lift > 0 else -2.0
+    return int(round((t + 2) * 2))
+
+
 def ink_on(fill: str) -> str:
     """Black or white text, whichever contrasts more with ``fill``."""
     r, g, b = (int(fill[i:i + 2], 16) / 255 for i in (1, 3, 5))
@@ -333,7 +345,7 @@ def heatmap(name: str, title: str, desc: str, rows: Sequence[str], cols: Sequenc
             if cell and cell.href:
                 links.append(cell.href)
     ly = top + grid_h + 18  # legend: a discrete scale from 0.25x to 4x, then the marks
-    steps = (0.25, 0.35, 0.5, 0.71, 1.0, 1.41, 2.0, 2.83, 4.0)
+    steps = LIFT_STEPS
     sw = 26
     lx = label_w
     body.append(text(lx - 8, ly + 13, legend.get("fewer", ""), 11, "end", fill=MUTED))

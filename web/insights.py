@@ -84,7 +84,8 @@ def findings(heatmap: dict, *, alpha: float = 0.05, min_ideas: int = 5, limit: i
 
     Leaves out the ``unknown`` group (people who gave no answer are not a group to report on) and cells
     with too few ideas to read (fewer than ``min_ideas`` observed for a "more" finding, or expected for a
-    "less" one). Strength is the size of the difference (|log ratio|), ties by p-value."""
+    "less" one). Strength is the size of the difference (|log ratio|), ties by p-value; each topic gives
+    its strongest finding only."""
     cells = [c for c in heatmap.get("cells", []) if c.get("group") != UNKNOWN]
     if not cells:
         return []
@@ -111,7 +112,13 @@ def findings(heatmap: dict, *, alpha: float = 0.05, min_ideas: int = 5, limit: i
         return 99.0 if math.isinf(f.ratio) else abs(math.log(f.ratio)) if f.ratio > 0 else 98.0
 
     found.sort(key=lambda f: (-strength(f), f.p_value, f.topic_id, f.group))
-    return found[:limit]
+    # one sentence per topic: with two groups, "A more often" and "B less often" are the same fact
+    seen, kept = set(), []
+    for f in found:
+        if f.topic_id not in seen:
+            seen.add(f.topic_id)
+            kept.append(f)
+    return kept[:limit]
 
 
 def overall_test(cells: list[dict]) -> dict:

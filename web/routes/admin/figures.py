@@ -21,7 +21,7 @@ def dimension_name(dimension: str, tr) -> str:
     return {"age_group": _("Age group"), "gender": _("Gender"), "district": _("District")}.get(dimension, dimension)
 
 
-def _num(locale: str) -> Callable:
+def number_format(locale: str) -> Callable:
     def fmt(v) -> str:
         if isinstance(v, float) and not v.is_integer():
             return format_decimal(round(v, 1), format="#,##0.#", locale=locale)
@@ -33,7 +33,7 @@ def topics_chart(answer: dict, tr, locale: str, href: Callable[[dict], str]) -> 
     _ = tr.gettext
     items = [{"label": t["label"], "size": t["size"], "words": t.get("keywords", [])[:6], "href": href(t)}
              for t in answer.get("topics", []) if t.get("size", 0) > 0]
-    fmt = _num(locale)
+    fmt = number_format(locale)
     return charts.treemap(
         "topics", _("Topics of the ideas"),
         _("Each tile is a topic found in the ideas; its area is the number of ideas on it."), items,
@@ -81,7 +81,7 @@ def participation_chart(dashboard: dict, tr, locale: str) -> charts.Chart:
         _("Ideas, comments, votes and distinct participants per day, from %(start)s to %(end)s.")
         % {"start": dashboard.get("from", ""), "end": dashboard.get("to", "")},
         dates, [(label, [d.get(key, 0) for d in series]) for key, label in names],
-        date_label=_("Day"), fmt=_num(locale), date_fmt=day)
+        date_label=_("Day"), fmt=number_format(locale), date_fmt=day)
 
 
 def participants_chart(dashboard: dict, dimension: str, tr, locale: str) -> charts.Chart:
@@ -93,7 +93,7 @@ def participants_chart(dashboard: dict, dimension: str, tr, locale: str) -> char
             "dimension": dimension_name(dimension, tr).lower()},
         _("How many distinct people took part, in each group."),
         [(insights.group_name(dimension, g, tr), groups[g]) for g in order],
-        columns=[dimension_name(dimension, tr), _("Participants")], fmt=_num(locale))
+        columns=[dimension_name(dimension, tr), _("Participants")], fmt=number_format(locale))
 
 
 def poll_chart(question: dict, results: dict, tr, locale: str, text_of: Callable) -> charts.Chart:
@@ -110,7 +110,7 @@ def poll_chart(question: dict, results: dict, tr, locale: str, text_of: Callable
     return charts.grouped_bar_chart(
         f"poll-{question['id']}", text_of(question.get("text")),
         _("Answers to this question, per group of respondents."), groups,
-        columns=[dimension_name(by, tr) if by else _("Group"), _("Answer"), _("Respondents")], fmt=_num(locale))
+        columns=[dimension_name(by, tr) if by else _("Group"), _("Answer"), _("Respondents")], fmt=number_format(locale))
 
 
 # -- participatory budgets ---------------------------------------------------------------------------
