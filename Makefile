@@ -4,16 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SERVICES := accounts ideas voting gamification budgeting notifications analytics
-MODULES = $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/service.py),services.$(s).service)) gateway.service
+# make run's development settings; each can be set in the environment instead.
+GATEWAY_PORT ?= 8000
+WEB_PORT ?= 8080
+SMTP_PORT ?= 1025
+DEV_MAIL_DIR ?= $(CURDIR)/$(VENV)/devmail
+DEMO_CITY ?= demo
 export PYTHONWARNINGS ?= ignore
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install web-browser run demo test test-unit test-integration test-e2e test-web web-messages bench chaos docs migrate up down clean
+.PHONY: help install web-browser run demo test test-unit test-integration test-e2e test-web web-messages bench bench-pages chaos docs migrate up down clean
 
 help:
-	@echo "make run      install, check RabbitMQ and PostgreSQL, migrate, start every service and the gateway on :8000"
-	@echo "make demo     load a demo city into a running platform"
+	@echo "make run      install, check RabbitMQ and PostgreSQL, migrate, start every service, the gateway on :8000,"
+	@echo "              the web site on :8080 and a development mail server (Procfile; Ctrl-C stops everything)"
+	@echo "make demo     fill the demo city of a running platform (then open http://127.0.0.1:8080/demo/)"
 	@echo "make test     install and run unit, integration and end-to-end tests"
 	@echo "make bench    run the benchmarks (results in bench/results/)"
 	@echo "make chaos    the fault tests: killed services, broker restart, database outage"
@@ -23,7 +28,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip "setuptools<81" wheel
-	$(BIN)/pip install --quiet -e '.[web,test]'
+	$(BIN)/pip install --quiet -e '.[web,test,dev]'
 	@touch $(STAMP)
 
 WEB_STAMP := web/node_modules/.installed
@@ -52,9 +57,15 @@ migrate: install
 	$(BIN)/python scripts/ensure_infra.py
 	$(BIN)/python -m services.common.migrate
 
+# One process per service as in production, the gateway, the web site, and in development a mail server
+# that keeps every e-mail for the site's /_dev/mail page (Procfile). honcho stops them all on Ctrl-C or SIGTERM.
 run: migrate
-	@echo "Starting $(MODULES) (gateway on :$${GATEWAY_PORT:-8000}); Ctrl-C stops everything."
-	exec $(BIN)/nameko run --config config.yaml $(MODULES)
+	@echo "Starting the services, the gateway (:$(GATEWAY_PORT)), the web site (:$(WEB_PORT)) and the mail server" \
+		"(:$(SMTP_PORT)); the addresses follow once they answer. Ctrl-C stops everything."
+	PATH="$(CURDIR)/$(BIN):$$PATH" GATEWAY_PORT=$(GATEWAY_PORT) WEB_PORT=$(WEB_PORT) \
+		GATEWAY_URL="$${GATEWAY_URL:-http://127.0.0.1:$(GATEWAY_PORT)}" WEB_CITIES="$${WEB_CITIES:-$(DEMO_CITY)}" \
+		SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) DEV_MAIL_DIR="$(DEV_MAIL_DIR)" DEMO_CITY=$(DEMO_CITY) \
+		exec $(BIN)/honcho start --procfile Procfile
 
 demo: install
 	$(BIN)/python scripts/demo.py
@@ -84,6 +95,11 @@ bench: install
 	-bash scripts/install-bench-tools.sh
 	$(BIN)/python scripts/ensure_infra.py
 	$(BIN)/python bench/run_all.py
+
+# The web pages' server time with 100,000 ideas in a project (bench/bench_pages.py).
+bench-pages: install
+	$(BIN)/python scripts/ensure_infra.py
+	$(BIN)/python bench/run_all.py pages
 
 docs: install
 	$(BIN)/python -m services.common.eventdocs

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web import errors, i18n
 from web.csrf import CSRFMiddleware
 from web.gateway import ApiError, Gateway
+from web.routes import devmail
 from web.routes import admin, auth, home, ideas, projects
 from web.session import Sessions
 from web.settings import WEB_ROOT, get_settings
@@ -95,6 +96,7 @@ def create_app() -> Starlette:
         path = settings.node_modules / folder
         static.append(Mount(f"/vendor/{name}", app=StaticCache(directory=str(path), check_dir=False), name=f"vendor-{name}"))
     routes = static + list(itertools.chain.from_iterable(area.routes for area in AREAS))
+    routes = (devmail.routes if devmail.enabled() else []) + routes  # development only: the caught e-mail
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
