@@ -329,7 +329,7 @@ class Filler:
         plan = []
         for n, row in enumerate(rows):
             author = self.city.pick(1, rng)[0]
-            body = {"title": row["title"][:200], "body": row["body"], "topics": row["topics"][:10], "locale": "en"}
+            body = {"title": " ".join(row["title"].split())[:200], "body": row["body"], "topics": row["topics"][:10], "locale": "en"}
             if rng.random() < 0.35:
                 body["location"] = location(rng, author["district"])
             # how much the city likes it, and how much it agrees about it
