@@ -19,12 +19,12 @@ from web import errors, i18n
 from web.csrf import CSRFMiddleware
 from web.gateway import ApiError, Gateway
 from web.routes import devmail
-from web.routes import admin, auth, home, ideas, projects
+from web.routes import admin, auth, budget, home, ideas, leaderboard, map as ideas_map, me, polls, projects
 from web.session import Sessions
 from web.settings import WEB_ROOT, get_settings
 
 # The areas, in matching order (specific paths before a city's catch-all pages).
-AREAS = [auth, ideas, projects, admin, home]
+AREAS = [auth, ideas, projects, polls, budget, me, leaderboard, ideas_map, admin, home]
 
 # Front-end libraries from web/node_modules (npm ci), served as /vendor/<name>/...
 VENDOR = {
