@@ -35,16 +35,25 @@ async def _all_items(request: Request, city: dict, pid: str) -> list[dict]:
             return items
 
 
+async def _accepted_ideas(request: Request, city: dict) -> list[dict]:
+    """The city's accepted ideas (of every project that takes ideas): the candidates for budget items."""
+    c = api(request)
+    projects = await c.get(f"/cities/{city['slug']}/projects", params={"limit": 100})
+    pids = [p["id"] for p in projects.get("items", []) if p.get("method") in ("ideation", "budgeting")]
+    pages = await gather(*[c.get(f"/cities/{city['slug']}/projects/{p}/ideas", params={"status": "accepted", "limit": 100})
+                           for p in pids])
+    return [i for page in pages for i in page.get("items", [])]
+
+
 async def _page(request: Request, city: dict, pid: str, errors: dict | None = None, message: str | None = None,
                 import_errors: list | None = None, status: int = 200) -> Response:
     c = api(request)
     project, budget = await gather(c.get(_base(city, pid)), optional(c.get(_base(city, pid) + "/budget")))
     items, accepted = [], []
     if budget:
-        items, ideas = await gather(_all_items(request, city, pid),
-                                    c.get(_base(city, pid) + "/ideas", params={"status": "accepted", "limit": 100}))
+        items, accepted = await gather(_all_items(request, city, pid), _accepted_ideas(request, city))
         used = {i.get("idea_id") for i in items}
-        accepted = [i for i in ideas.get("items", []) if i["id"] not in used]
+        accepted = [i for i in accepted if i["id"] not in used]
     return render(request, "admin/budget.html", {
         "sections": sections(request), "project": project, "pid": pid, "budget": budget, "items": items,
         "accepted": accepted, "ballots": BALLOTS, "phases": PHASES, "rules": figures.RULES, "rule_names": RULE_NAMES,
