@@ -1,7 +1,7 @@
 """What a route handler receives: the caller, the city, the validated input and a way to call services."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import BaseModel
@@ -18,7 +18,6 @@ class Call:
     remote_addr: str
     rpc: Callable  # rpc(service, method, *args)
     batched: Callable | None = None  # batched(service, method, item): sent with the calls waiting alongside
-    extra: dict = field(default_factory=dict)
 
     @property
     def json(self) -> dict:
@@ -30,6 +29,3 @@ class Call:
     @property
     def city_id(self) -> str:
         return self.city["id"]
-
-    def call(self, service: str, method: str, *args):
-        return self.rpc(service, method, *args)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-import os
 import time
 from contextlib import contextmanager
 
@@ -85,8 +84,7 @@ class GatewayService:
             )
         except AgoraError as exc:
             status = exc.status
-            headers = {"Retry-After": str(exc.details[0]["retry_after"])} if status == 429 else None
-            return error_response(exc, headers)
+            return error_response(exc, _retry_after(exc))
         except RemoteError as exc:
             status = 500
             logs.get().error("service_error", exc_type=exc.exc_type, route=endpoint)
@@ -187,7 +185,8 @@ class GatewayService:
 
     @http("GET", "/readyz")
     def readyz(self, request):
-        checks = {}
+        # the gateway's own connection first: the broker may be back while it is still reconnecting
+        checks = {"rpc_client": self.rpc.connected}
         try:
             with Connection(settings().amqp_uri, connect_timeout=2) as conn:
                 channel = conn.channel()
@@ -232,6 +231,14 @@ def _service_answer(service: str):
         raise Unavailable("The platform's message bus is not reachable; try again shortly.") from None
 
 
+def _retry_after(exc: AgoraError) -> dict | None:
+    """The Retry-After header of a 429, when the error says how long to wait."""
+    if exc.status != 429:
+        return None
+    wait = next((d["retry_after"] for d in exc.details if isinstance(d, dict) and "retry_after" in d), None)
+    return {"Retry-After": str(wait)} if wait is not None else None
+
+
 def _client_address(request) -> str:
     """The caller's address; X-Forwarded-For counts only behind a trusted proxy (TRUST_FORWARDED_FOR=1)."""
     forwarded = request.headers.get("X-Forwarded-For")
@@ -241,8 +248,7 @@ def _client_address(request) -> str:
 
 
 def expected_services() -> list[str]:
-    listed = os.environ.get("AGORA_SERVICES")
-    return [s for s in listed.split(",") if s] if listed else list(SERVICES)
+    return list(settings().agora_services or SERVICES)
 
 
 def _validated(model: type[BaseModel], data, where: str):

@@ -14,7 +14,7 @@ _per_address = RateLimiter(capacity=settings().login_attempts_per_address, per_s
 @route("POST", "/cities", auth=PLATFORM, body=schemas.NewCity, status=201, tag=TAG,
        summary="Create a city with its first admin (platform operator)")
 def create_city(call):
-    return call.rpc("accounts", "create_city", call.json)
+    return call.rpc("accounts", "create_city", None, call.json)
 
 
 @route("GET", "/cities/<city>", tag=TAG, summary="A city")
@@ -24,7 +24,7 @@ def get_city(call):
 
 @route("POST", "/cities/<city>/users", body=schemas.NewUser, status=201, tag=TAG, summary="Sign up")
 def register(call):
-    return call.rpc("accounts", "register", call.city_id, call.json)
+    return call.rpc("accounts", "register", call.principal, call.city_id, call.json)
 
 
 @route("POST", "/cities/<city>/auth/token", body=schemas.Credentials, tag=TAG,
@@ -37,24 +37,31 @@ def token(call):
         wait = limiter.hit(key)
         if wait:
             raise RateLimited("Too many login attempts; try again later.", [{"retry_after": int(wait) + 1}])
-    return call.rpc("accounts", "issue_token", call.city_id, call.json)
+    return call.rpc("accounts", "issue_token", call.principal, call.city_id, call.json)
+
+
+@route("GET", "/cities/<city>/users", auth=ADMIN, query=schemas.UserQuery, tag=TAG,
+       summary="The city's users, oldest first, by role or part of the name or e-mail (city admin)")
+def list_users(call):
+    return call.rpc("accounts", "list_users", call.principal, call.city_id,
+                    call.query.model_dump(mode="json", exclude_none=True))
 
 
 @route("GET", "/cities/<city>/users/me", auth=USER, tag=TAG, summary="Own profile")
 def me(call):
-    return call.rpc("accounts", "get_me", call.principal)
+    return call.rpc("accounts", "get_me", call.principal, call.city_id)
 
 
 @route("PATCH", "/cities/<city>/users/me", auth=USER, body=schemas.ProfilePatch, tag=TAG,
        summary="Change own profile and demographics")
 def update_me(call):
-    return call.rpc("accounts", "update_me", call.principal, call.json)
+    return call.rpc("accounts", "update_me", call.principal, call.city_id, call.json)
 
 
 @route("PUT", "/cities/<city>/users/<user_id>/role", auth=ADMIN, body=schemas.RoleChange, tag=TAG,
        summary="Set a user's role (city admin)")
 def set_role(call):
-    return call.rpc("accounts", "set_role", call.principal, call.params["user_id"], call.json)
+    return call.rpc("accounts", "set_role", call.principal, call.city_id, call.params["user_id"], call.json)
 
 
 __all__ = ["Reply"]

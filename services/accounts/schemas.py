@@ -9,10 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from services.common.events import event_type
+from services.common.texts import LOCALE
 
 Gender = Literal["female", "male", "other"]
 Role = Literal["citizen", "moderator", "admin"]
-LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -80,6 +80,17 @@ class Credentials(Strict):
 
 class RoleChange(Strict):
     role: Role
+
+
+class UserQuery(BaseModel):
+    """`?role=&q=&limit=&cursor=` of a city's users (admin)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    role: Role | None = Field(None, description="only users with this role")
+    q: str | None = Field(None, max_length=200, description="part of the display name or e-mail")
+    limit: int = Field(20, ge=1, le=100, description="page size, 1-100")
+    cursor: str | None = Field(None, max_length=512, description="next_cursor of the previous page")
 
 
 class Profile(BaseModel):

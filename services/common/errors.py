@@ -75,9 +75,6 @@ class Unavailable(AgoraError):
     status, code = 503, "SERVICE_UNAVAILABLE"
 
 
-EXPECTED = (AgoraError,)
-
-
 def field_issues(exc) -> list[dict]:
     """Turn a pydantic ValidationError into API.md's `[{field, issue}]` details."""
     issues = []

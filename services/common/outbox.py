@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from services.common import logs, metrics
 from services.common.config import settings
+from services.common.engines import engine
 from services.common.events import Envelope
 
 BATCH = 500
@@ -108,8 +109,6 @@ class OutboxRelay(DependencyProvider):
         self._running = False
 
     def setup(self):
-        from services.common.db import engine
-
         self.engine = engine()
         self.service_name = self.container.service_name
         self.amqp_uri = self.container.config.get("AMQP_URI") or settings().amqp_uri

@@ -5,10 +5,13 @@ schema. A profile follows the newest fact by time, so a late, older event change
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, select
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import UUID
+
+from services.common.readmodels import ReadModel
 
 
 def profiles_table(metadata: MetaData) -> Table:
@@ -25,15 +28,13 @@ def profiles_table(metadata: MetaData) -> Table:
 
 
 def upsert_profile(profiles: Table, tx, city_id, user_id, *, birth_year, gender, district, at: datetime) -> None:
-    stmt = insert(profiles).values(city_id=city_id, user_id=user_id, birth_year=birth_year, gender=gender,
-                                   district=district, state_at=at)
-    old, new = profiles.c, stmt.excluded
-    tx.execute(stmt.on_conflict_do_update(
-        index_elements=[old.city_id, old.user_id],
-        set_={"birth_year": new.birth_year, "gender": new.gender, "district": new.district,
-              "state_at": new.state_at},
-        where=old.state_at < new.state_at,
-    ))
+    _model(profiles).upsert(tx, at=at, city_id=city_id, user_id=user_id, birth_year=birth_year, gender=gender,
+                            district=district)
+
+
+@functools.lru_cache(maxsize=None)
+def _model(profiles: Table) -> ReadModel:
+    return ReadModel(profiles, key=("city_id", "user_id"))
 
 
 def get_profiles(profiles: Table, session, city_id, user_ids) -> dict[str, dict]:

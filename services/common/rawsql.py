@@ -16,7 +16,6 @@ different server connection (PgBouncer in transaction mode).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import weakref
 from collections import namedtuple
@@ -24,6 +23,8 @@ from collections import namedtuple
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import NullType
+
+from services.common.config import settings
 
 # SQLAlchemy's own rule for bound parameters in text(): `:name`, not `::cast`, not `\:escaped`
 _BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)")
@@ -63,7 +64,7 @@ _statements: dict[str, _Statement] = {}
 _prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-PREPARE = os.environ.get("DB_PREPARED_STATEMENTS", "1").strip().lower() not in {"0", "false", "no", "off"}
+PREPARE: bool | None = None  # None: as the settings say (DB_PREPARED_STATEMENTS)
 _plain: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -95,8 +96,9 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
     dbapi = connection.dialect.loaded_dbapi
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
+    prepare = settings().db_prepared_statements if PREPARE is None else PREPARE
     try:
-        if not PREPARE:
+        if not prepare:
             cursor.execute(known.plain, parameters)
             return Rows.read(cursor)
         state = _prepared.setdefault(dbapi_connection, {})
@@ -114,7 +116,7 @@ def execute(connection, statement: TextClause, parameters: dict | None) -> "Rows
             cursor.execute(known.plain, parameters)
         return Rows.read(cursor)
     except dbapi.Error as err:
-        if getattr(err, "pgcode", None) == STALE_PLAN and PREPARE:
+        if getattr(err, "pgcode", None) == STALE_PLAN and prepare:
             # the tables changed shape under a prepared plan (a migration while running): this
             # transaction fails, the next one prepares the statement again
             _prepared.setdefault(dbapi_connection, {})[known.name] = _STALE

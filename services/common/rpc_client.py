@@ -201,9 +201,9 @@ class _Batches:
         self.queued: list = []
         self.senders = 0
 
-    def call(self, item, timeout: float):
+    def call(self, item, headers: dict, timeout: float):
         answer = Event()
-        self.queued.append((item, answer))
+        self.queued.append((item, headers, answer))
         if self.senders < self.in_flight:
             self.senders += 1
             eventlet.spawn(self._send, timeout)
@@ -218,13 +218,17 @@ class _Batches:
             while self.queued:
                 batch, self.queued = self.queued[: self.max_items], self.queued[self.max_items:]
                 metrics.RPC_BATCH_SIZE.labels(self.service, self.method).observe(len(batch))
+                # one message carries one set of call-id headers: the first caller's, so the batch is
+                # traced as part of a request that waits for it
+                headers = batch[0][1]
                 try:
-                    answers = self.client.call(self.service, self.method, ([item for item, _ in batch],), {}, timeout)
+                    answers = self.client.call(self.service, self.method, ([item for item, _, _ in batch],), headers,
+                                               timeout)
                 except BaseException as exc:  # a timeout too: every call of the batch fails with it
-                    for _, answer in batch:
+                    for _, _, answer in batch:
                         answer.send_exception(exc)
                     continue
-                for (_, answer), body in zip(batch, answers):
+                for (_, _, answer), body in zip(batch, answers):
                     answer.send(body)
         finally:
             self.senders -= 1
@@ -234,6 +238,11 @@ class _Caller:
     def __init__(self, client: RpcClient, headers: dict):
         self._client, self._headers = client, headers
 
+    @property
+    def connected(self) -> bool:
+        """Whether calls can be sent now (false while the connection to the broker is made again)."""
+        return self._client.channel is not None
+
     def call(self, service: str, method: str, *args, timeout: float):
         """The result of `service.method(*args)`; raises the service's error, `eventlet.Timeout` after
         `timeout` seconds, `UnknownService`, or `BrokerAway`."""
@@ -242,4 +251,4 @@ class _Caller:
     def batched(self, service: str, method: str, item, *, timeout: float):
         """The answer to `item` of `service.method([..., item, ...])`, sent with the calls of other
         workers that wait at the same time; raises as `call`, or the item's own error."""
-        return self._client.batches(service, method).call(item, timeout)
+        return self._client.batches(service, method).call(item, self._headers, timeout)

@@ -161,6 +161,17 @@ def test_imports_need_an_admin_an_empty_budget_and_a_budgeting_project(api, city
     assert configure(api, city, pid, phase="voting").status_code == 409
 
 
+def until_answered(request, attempts: int = 10, pause: float = 2.0):
+    """Send `request()` again after a 503, as a client does: on a busy machine the split of 62,529
+    ballots can outlast the gateway's RPC timeout; the service finishes and caches it meanwhile."""
+    for _ in range(attempts - 1):
+        answer = request()
+        if answer.status_code != 503:
+            return answer
+        time.sleep(float(answer.headers.get("Retry-After", pause)))
+    return request()
+
+
 def test_the_largest_file_imports_whole_through_the_gateway(api, city):
     text = pb_text(WROCLAW)
     election = pabulib.parse(text)
@@ -171,10 +182,11 @@ def test_the_largest_file_imports_whole_through_the_gateway(api, city):
     assert r.status_code == 201, r.text
     assert r.json()["ballots"] == 62529
     print(f"\nimported {WROCLAW} ({len(text) / 2**20:.1f} MiB, 62,529 voters) in {elapsed:.2f} s")
-    out = results(api, city, pid).json()
+    out = until_answered(lambda: results(api, city, pid)).json()
     expected = rules.mes(election.costs(), election.budget, election.ballots())
     assert selected_as_file_ids(out, r.json()) == list(expected.selected)
     started = time.perf_counter()
-    split = results(api, city, pid, by="district")
+    split = until_answered(lambda: results(api, city, pid, by="district"))
     print(f"results by district computed in {time.perf_counter() - started:.2f} s")
-    assert split.status_code == 200 and sum(g["voters"] for g in split.json()["groups"]) == 62529
+    assert split.status_code == 200, split.text
+    assert sum(g["voters"] for g in split.json()["groups"]) == 62529

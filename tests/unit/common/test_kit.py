@@ -137,3 +137,19 @@ def test_a_remembered_token_is_still_refused_once_expired(monkeypatch):
     monkeypatch.setattr(auth.time, "time", lambda: later)
     with pytest.raises(Unauthorized):
         auth.verify_token_cached(token, SECRET)
+
+
+def test_every_setting_comes_from_the_one_settings_object():
+    s = Settings.from_env({})
+    assert (s.db_prepared_statements, s.analytics_rebuild_check_seconds, s.flag_threshold, s.agora_services) == \
+        (True, 10.0, 3, ())
+    assert (s.webhook_timeout_seconds, s.webhook_retry_base_seconds, s.webhook_retry_max_seconds,
+            s.webhook_max_attempts, s.webhook_concurrency, s.webhook_per_subscription, s.mail_poll_seconds,
+            s.mail_max_attempts, s.digest_hour_utc, s.digest_check_seconds) == (5.0, 10.0, 21600.0, 8, 20, 4, 1.0, 6, 7, 300.0)
+    s = Settings.from_env({"DB_PREPARED_STATEMENTS": "off", "ANALYTICS_REBUILD_CHECK_SECONDS": "0.5",
+                           "FLAG_THRESHOLD": "5", "AGORA_SERVICES": "accounts, ideas,", "WEBHOOK_MAX_ATTEMPTS": "2",
+                           "DIGEST_HOUR_UTC": "9"})
+    assert (s.db_prepared_statements, s.analytics_rebuild_check_seconds, s.flag_threshold, s.agora_services,
+            s.webhook_max_attempts, s.digest_hour_utc) == (False, 0.5, 5, ("accounts", "ideas"), 2, 9)
+    for bad in ("0", "-2", "many"):  # a threshold that would hide everything, or none, is the default
+        assert Settings.from_env({"FLAG_THRESHOLD": bad}).flag_threshold == 3
