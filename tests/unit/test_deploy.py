@@ -588,3 +588,35 @@ def test_image_gets_every_package_file(tmp_path):
     missing = [f for f in wanted if f not in shipped]
     assert not missing, f"not in the wheel (declare them in pyproject.toml): {missing}"
     assert not [f for f in shipped if "node_modules" in f], "npm's libraries reach the image by their own stage"
+
+
+# --------------------------------------------------------------------------- make run (Procfile)
+
+
+def procfile() -> dict[str, str]:
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            assert name.strip() not in entries, f"Procfile names {name} twice"
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def test_procfile_runs_every_process_once():
+    """`make run` runs what production runs: each service module on disk and the web site in a process
+    of its own, each ops endpoint on a port of its own, plus the development mail server."""
+    entries = procfile()
+    started = {}
+    for name, command in entries.items():
+        program = re.search(r"(nameko run .*|python -m web)$", command)  # after the environment it sets
+        process = container_process(program.group(1).split()) if program else None
+        if process:
+            assert process not in started, f"{process} twice in the Procfile"
+            started[process] = name
+    assert set(started) == modules_on_disk(), set(started) ^ modules_on_disk()
+    offsets = [re.search(r"OPS_PORT=\$\(\(\$\{OPS_PORT_BASE:-9100\} \+ (\d+)\)\)", entries[n]) for n in started.values()
+               if n != "web"]
+    assert all(offsets), "every platform process gets OPS_PORT from OPS_PORT_BASE"
+    assert len({m.group(1) for m in offsets}) == len(offsets), "two processes on one ops port"
+    assert any("mail_catcher.py" in c for c in entries.values())
