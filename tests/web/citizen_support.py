@@ -31,3 +31,8 @@ def csrf_of(page) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.content())
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+def text_of(html: str) -> str:
+    """A page's text without its tags, spaces folded: what a reader sees, for assertions over HTTP."""
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())

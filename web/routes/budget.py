@@ -185,7 +185,7 @@ async def ballot(request: Request) -> Response:
     if partial:
         # htmx swaps only successful answers: a refusal comes as 200 with the refusal in the fragment
         return render(request, "budget/_status.html", {
-            "budget": budget, "sum": summary(budget, items, chosen), "message": message, "errors": errors,
+            "budget": budget, "sum": summary(budget, items, chosen), "status_message": message, "errors": errors,
             "saved": saved, "project": {"id": pid}})
     if status == 200:
         flash(request, _("Your ballot is submitted. Thank you for taking part.") if submit

@@ -9,7 +9,7 @@
     var limit = parseFloat(form.dataset.limit);
     var money = kind === "knapsack";
     var format = new Intl.NumberFormat(form.dataset.locale || document.documentElement.lang || "en",
-      money ? { style: "currency", currency: form.dataset.currency || "EUR", minimumFractionDigits: 0, maximumFractionDigits: 2 } : {});
+      money ? { style: "currency", currency: form.dataset.currency || "EUR", minimumFractionDigits: 2, maximumFractionDigits: 2 } : {});
 
     function used() {
       var sum = 0;
