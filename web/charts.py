@@ -110,12 +110,13 @@ def fit(label: str, width: float, size: float) -> str:
     return label if len(label) <= room else label[: max(1, room - 1)].rstrip() + "…"
 
 
-def _svg(ident: str, title: str, desc: str, width: int, height: int, body: str) -> Markup:
+def _svg(ident: str, title: str, desc: str, width: int, height: int, body: str, linked: bool = False) -> Markup:
+    """The SVG document: an image, or a group when it holds links (an image's content is not operable)."""
     head = (el("title", str(escape(title)), id=f"{ident}-title")
             + el("desc", str(escape(desc)), id=f"{ident}-desc"))
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="{"group" if linked else "img"}" '
         f'class="chart" id="{escape(ident)}" aria-labelledby="{escape(ident)}-title {escape(ident)}-desc">'
         f'{head}{el("rect", x=0, y=0, width=width, height=height, fill="#ffffff")}{body}</svg>')
 
@@ -123,7 +124,7 @@ def _svg(ident: str, title: str, desc: str, width: int, height: int, body: str) 
 def _link(href: str | None, content: str, label: str) -> str:
     if not href:
         return content
-    return el("a", content, href=href, **{"xlink:href": href, "aria-label": label})
+    return el("a", content, href=href, **{"xlink:href": href})
 
 
 def nice_max(value: float) -> float:
@@ -170,7 +171,7 @@ def bar_chart(name: str, title: str, desc: str, items: Sequence[tuple], *, colum
             links.append(href)
     height = top + len(items) * (row_h + gap) + pad
     table = Table(list(columns), [[str(i[0]), i[1]] for i in items])
-    return Chart(name, title, desc, _svg(name, title, desc, width, height, "".join(body)), table,
+    return Chart(name, title, desc, _svg(name, title, desc, width, height, "".join(body), bool(links)), table,
                  width, height, links)
 
 
@@ -363,7 +364,7 @@ def heatmap(name: str, title: str, desc: str, rows: Sequence[str], cols: Sequenc
             if cell:
                 table_rows.append([r, c, cell.count, round(cell.expected, 2), round(cell.lift, 3),
                                    _p(cell.p_value)])
-    svg = _svg(name, title, desc, int(width), int(height), "".join(body))
+    svg = _svg(name, title, desc, int(width), int(height), "".join(body), bool(links))
     return Chart(name, title, desc, svg, Table(list(columns), table_rows), int(width), int(height), links)
 
 
@@ -437,5 +438,5 @@ def treemap(name: str, title: str, desc: str, items: Sequence[dict], *, columns:
         if item.get("href"):
             links.append(item["href"])
     table = Table(list(columns), [[it["label"], it["size"], ", ".join(it.get("words", []))] for it in items])
-    return Chart(name, title, desc, _svg(name, title, desc, width, height, "".join(body)), table,
+    return Chart(name, title, desc, _svg(name, title, desc, width, height, "".join(body), bool(links)), table,
                  width, height, links)

@@ -14,7 +14,7 @@ from web.gateway import ApiError, api
 from web.i18n import gettext as _
 from web.i18n import ngettext
 from web.pages import LABELS, flash, redirect, render, url
-from web.routes.admin.common import form_locales, gather, guarded, multilingual, optional, sections, staff
+from web.routes.admin.common import form_locales, gather, guarded, multilingual, sections, staff
 from web.routes.admin.figures import DIMENSIONS
 
 STATUSES = ("proposed", "under_review", "accepted", "rejected", "implemented")
@@ -71,16 +71,17 @@ async def manager(request: Request) -> Response:
     pid = request.path_params["project"]
     filters = _filters(request)
     cursor = request.query_params.get("cursor")
-    project, page, topics = await gather(
-        api(request).get(f"/cities/{city['slug']}/projects/{pid}"),
-        ideas_page(request, city["slug"], pid, filters, cursor),
-        optional(api(request).get(f"/cities/{city['slug']}/projects/{pid}/topics"), {}))
+    # the topics answer lists every idea of every topic: too heavy for this page; the insights link here
+    # with a topic's id instead
+    project, page = await gather(api(request).get(f"/cities/{city['slug']}/projects/{pid}"),
+                                 ideas_page(request, city["slug"], pid, filters, cursor))
     here = url(request, "admin-inputs", city=city["slug"], project=pid, query=filters)
     return render(request, "admin/inputs.html", {
         "sections": sections(request), "project": project, "pid": pid, "filters": filters,
         "items": page.get("items", []), "full_filters": page.get("full_filters"),
-        "model_topics": (topics or {}).get("topics", []), "statuses": STATUSES, "form_locales": form_locales(city),
+        "statuses": STATUSES, "form_locales": form_locales(city),
         "is_admin": me.get("role") == "admin", "back": here,
+        "filters_without_topic": {k: v for k, v in filters.items() if k != "topic_id"},
         "next_url": url(request, "admin-inputs", city=city["slug"], project=pid,
                         query={**filters, "cursor": page["next_cursor"]}) if page.get("next_cursor") else None,
         "first_url": here if cursor else None,

@@ -67,9 +67,12 @@ def _links(request: Request, city: dict, pid: str):
     return topic, cell
 
 
-def _charts(request: Request, city: dict, pid: str, data: dict, dimension: str) -> dict:
+def _charts(request: Request, city: dict, pid: str, data: dict, dimension: str, linked: bool = True) -> dict:
+    """The page's charts; a downloaded file stands alone, so its pictures carry no links."""
     t, locale = tr(), request.state.locale
     topic_href, cell_href = _links(request, city, pid)
+    if not linked:
+        topic_href, cell_href = (lambda _t: None), (lambda _d: lambda _c: None)
     out = {"participation": figures.participation_chart(data["dashboard"], t, locale)}
     if data["topics"].get("topics"):
         out["topics"] = figures.topics_chart(data["topics"], t, locale, topic_href)
@@ -130,7 +133,7 @@ async def chart_download(request: Request) -> Response:
     if dimension not in figures.DIMENSIONS:
         raise HTTPException(404)
     data = await _data(request, city, pid, _period(request))
-    chart = _charts(request, city, pid, data, dimension).get(name)
+    chart = _charts(request, city, pid, data, dimension, linked=False).get(name)
     if chart is None:
         raise HTTPException(404)
     return download(chart, fmt)
