@@ -114,7 +114,7 @@ def test_an_official_walks_a_consultation(page, api, make_city, login, check):
     # insights: topics, the heatmap, the sentences, and the downloads
     build_topics(api, city)
     page.goto(f"/{slug}/admin/projects/{pid}/insights")
-    assert page.locator("svg[role=img]").count() >= 5
+    assert page.locator("svg.chart").count() >= 6  # topics, heatmap, participation and three groups
     sentences = page.locator("#sentences li")
     assert sentences.count() >= 1
     text = sentences.all_inner_texts()
