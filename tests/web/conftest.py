@@ -2,7 +2,7 @@
 a real uvicorn process pointed at its gateway, Debian's Chromium driven by Playwright, and helpers.
 
 Fixtures to reuse:
-  web_server           the site (session): .url, .log_tail()
+  web_server           the site (session): .url, .log_tail(); start_web_server(gateway_url, **env) for another
   site                 an httpx client of the site with its own cookies: .csrf(path), .login(city, user)
   browser              Chromium (session); `page` a fresh context and page per test (1280x800)
   new_page()           another fresh context and page (a second citizen), closed after the test
@@ -15,6 +15,8 @@ Fixtures to reuse:
 """
 from __future__ import annotations
 
+import asyncio
+import asyncio.unix_events
 import os
 import re
 import secrets
@@ -22,8 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
+import eventlet.patcher
 import httpx
 import pytest
 
@@ -52,7 +56,7 @@ class WebServer:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-access-log"],
+             "--log-level", "info"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -90,6 +94,22 @@ def web_server(platform, tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def start_web_server(tmp_path):
+    """Another site process, pointed at any gateway (a dead one shows the 503 page); stopped after the test."""
+    servers = []
+
+    def start(gateway_url: str, **env) -> WebServer:
+        server = WebServer(gateway_url, tmp_path)
+        server.env.update(env)
+        servers.append(server.start())
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 class SiteClient(httpx.Client):
     """The site over HTTP, as one visitor (one cookie jar)."""
 
@@ -115,19 +135,34 @@ def site(web_server):
         yield client
 
 
+def _unpatch_asyncio_pipes() -> None:
+    """asyncio's pipe transports read and write with the original os.read/os.write.
+
+    tests/conftest.py monkey-patches the process with eventlet (for nameko). Playwright's sync API talks
+    to its driver over pipes from an asyncio loop; eventlet's green os.read hands a read that would
+    block to eventlet's hub, which never hands it back to that loop, and the test waits forever (after
+    a form's navigation, typically)."""
+    real = eventlet.patcher.original("os")
+    shim = types.ModuleType("os")
+    shim.__dict__.update(os.__dict__)
+    shim.read, shim.write = real.read, real.write
+    asyncio.unix_events.os = shim
+
+
 @pytest.fixture(scope="session")
 def browser(web_server):
-    # Playwright's sync API runs an asyncio loop of its own; under the root conftest's eventlet
-    # monkey-patching, its exit waits on a child watcher that never fires, so the driver is left to
-    # end with the test process (closing the browser is enough to free Chromium).
+    """Debian's Chromium (a fresh profile in a temporary directory), one for the whole session."""
     from playwright.sync_api import sync_playwright
 
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    _unpatch_asyncio_pipes()
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                                           env={**os.environ, "TMPDIR": tempfile.mkdtemp(prefix="agora-chromium-")})
     yield chromium
     chromium.close()
+    # playwright.stop() would wait on asyncio's child watcher, a thread eventlet has made green that no
+    # longer runs: the driver ends with the test process instead.
 
 
 @pytest.fixture
