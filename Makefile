@@ -50,7 +50,7 @@ web-messages: install
 		--sort-output --omit-header --project=agora-web .
 	@for l in $(WEB_LOCALES); do \
 		if [ -f web/i18n/$$l/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update -i web/i18n/messages.pot -d web/i18n -l $$l --no-location --omit-header --no-fuzzy-matching; \
+			$(BIN)/pybabel update -i web/i18n/messages.pot -d web/i18n -l $$l --omit-header --no-fuzzy-matching; \
 		else $(BIN)/pybabel init -i web/i18n/messages.pot -d web/i18n -l $$l; fi; done
 
 migrate: install
