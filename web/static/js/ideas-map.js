@@ -8,6 +8,8 @@
   var list = document.querySelector("[data-map-list]");
   if (!box || !list || typeof L === "undefined") return;
 
+  // the map is shown only with JavaScript (site.css): make sure it has its size before Leaflet measures it
+  document.documentElement.classList.add("js");
   var map = L.map(box, { scrollWheelZoom: false });
   if (box.dataset.tiles) {
     L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution || "" }).addTo(map);
