@@ -1,6 +1,8 @@
 """The idea page (feedback, threaded comments, flag, edit, delete) and posting an idea."""
 import re
 
+from playwright.sync_api import expect
+
 from support import eventually
 
 SCRIPT_TITLE = "<script>window.pwned = 1</script>Benches <b>now</b>"
@@ -17,6 +19,9 @@ def test_idea_page_shows_feedback_and_threaded_comments(site, web_city, make_ide
     api.post(f"/cities/{slug}/ideas/{idea['id']}/comments", token=alice["token"],
              json={"body": "Good point, and by the benches", "parent_id": top["id"]})
     api.put(f"/cities/{slug}/comments/{top['id']}/vote", token=alice["token"], json={"value": "up"})
+    def counted():  # comment totals reach the ideas service as events
+        return 'data-count="up">1<' in site.get(f"/{slug}/ideas/{idea['id']}").text
+    eventually(counted, timeout=10, interval=0.2)
     page = site.get(f"/{slug}/ideas/{idea['id']}").text
     assert "Water fountains in the park" in page
     assert "We are checking the pipes." in page and "Under review" in page
@@ -121,9 +126,10 @@ def test_post_an_idea_in_the_browser(page, web_city, make_idea, login, api, axe_
     assert page.locator(f"#similar a[href$='/ideas/{existing['id']}']").count() == 1
     picker = page.locator("[data-map-picker]")
     assert picker.is_visible()
-    box = picker.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert page.input_value("#f-lat") and page.input_value("#f-lng")
+    page.fill("#f-lat", "51.0543")                      # typed coordinates move the map's marker
+    page.fill("#f-lng", "3.7174")
+    page.press("#f-lng", "Tab")
+    expect(page.locator("[data-map-picker] .leaflet-marker-icon")).to_have_count(1)
     axe_check(page, "new idea")
     layout_check(page, "idea-new")
     page.fill("#f-title", SCRIPT_TITLE)

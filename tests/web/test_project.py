@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from support import eventually
 
@@ -135,11 +136,11 @@ def test_filters_update_the_list_in_place(page, ideas_city):
     assert page.locator(".idea-card").count() == 12
     with page.expect_response(lambda r: "topic=mobility" in r.url):
         page.select_option("#f-topic", "mobility")
-    page.wait_for_function("document.querySelectorAll('.idea-card').length === 6")
+    expect(page.locator(".idea-card")).to_have_count(6)
     assert "topic=mobility" in page.url and page.evaluate("window.stillHere") is True
     page.fill("#f-q", "Korenmarkt")
     page.select_option("#f-topic", "")
-    page.wait_for_function("document.querySelectorAll('.idea-card').length === 1")
+    expect(page.locator(".idea-card")).to_have_count(1)
     assert "Trees on the Korenmarkt" in page.locator("#ideas").inner_text()
 
 

@@ -6,9 +6,9 @@
   if (typeof L === "undefined") return;
   var DEFAULT_CENTRE = [50.85, 4.35];
 
-  function baseMap(element, centre, zoom) {
+  function baseMap(element, centre, zoom, options) {
     element.hidden = false;
-    var map = L.map(element, { scrollWheelZoom: false }).setView(centre, zoom);
+    var map = L.map(element, Object.assign({ scrollWheelZoom: false }, options || {})).setView(centre, zoom);
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution || "" }).addTo(map);
     }
@@ -46,7 +46,8 @@
 
   function view(element) {
     var at = [parseFloat(element.dataset.lat), parseFloat(element.dataset.lng)];
-    var map = baseMap(element, at, 15);
+    // a picture beside its text alternative (the coordinates): nothing in it to reach with the keyboard
+    var map = baseMap(element, at, 15, { keyboard: false, zoomControl: false, dragging: false, attributionControl: false });
     L.marker(at, { keyboard: false }).addTo(map);
   }
 
