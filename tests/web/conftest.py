@@ -16,10 +16,12 @@ Fixtures to reuse:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import asyncio.unix_events
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,11 @@ PHONE = {"width": 390, "height": 844}
 PASSWORD = "citizen-password-1"   # tests/support.py's Api.new_user
 
 
+def _end_with_the_tests() -> None:
+    """In the child: SIGTERM when the test process ends, even if it is killed (Linux's PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+
 class WebServer:
     def __init__(self, gateway_url: str, log_dir: Path):
         self.port = free_port()
@@ -57,7 +64,8 @@ class WebServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "web.app:app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "info"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_end_with_the_tests if sys.platform == "linux" else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
