@@ -1,5 +1,6 @@
 """The citizen's own pages: sign-up with the optional demographics, log-out and log-in, my page with
 points, level, badges and rank, notifications with their unread count, profile and e-mail preferences."""
+import time
 import uuid
 
 from support import eventually
@@ -87,9 +88,16 @@ def test_notifications_unread_count_and_mark_read(page, web_city, make_idea, api
     for body in ("Lovely idea, and kids could play there.", "Where exactly in the park?"):
         r = api.post(f"/cities/{slug}/ideas/{idea['id']}/comments", token=bob["token"], json={"body": body})
         assert r.status_code == 201, r.text
-    eventually(lambda: api.get(f"/cities/{slug}/users/me/notifications/unread-count",
-                               token=alice["token"]).json()["unread_count"] >= 1, timeout=20)
-    unread = api.get(f"/cities/{slug}/users/me/notifications/unread-count", token=alice["token"]).json()["unread_count"]
+    def count():
+        return api.get(f"/cities/{slug}/users/me/notifications/unread-count", token=alice["token"]).json()["unread_count"]
+
+    def settled():  # both comments' notices, and any badge notice, have arrived
+        first = count()
+        time.sleep(1)
+        return first >= 2 and count() == first
+
+    eventually(settled, timeout=30)
+    unread = count()
     sign_in(page, web_city, alice, next=f"/{slug}/me/notifications")
     count = page.locator("h1 [data-unread-count]")
     assert count.inner_text() == f"{unread} unread"
