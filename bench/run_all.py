@@ -1,6 +1,7 @@
 """Run every benchmark under bench/ (`make bench`), one after another; each writes bench/results/<name>.json.
 
-`python bench/run_all.py leaderboard votes` runs only those whose file names contain the given words.
+`python bench/run_all.py leaderboard votes` runs only those whose file names contain the given words;
+`python bench/run_all.py pages` (`make bench-pages`) the web site's pages alone.
 The soak (an hour) runs only when named: `python bench/run_all.py soak`.
 """
 from __future__ import annotations

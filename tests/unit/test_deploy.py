@@ -11,7 +11,9 @@ No cluster and no Docker engine are needed:
 * docker-compose.yml is validated against the Compose Specification JSON Schema vendored in
   tests/data/compose-spec.json (its `$comment` names the package and version it came from);
 * every service module on disk must have a Deployment in deploy/k8s/base and an entry in
-  docker-compose.yml, so a new service cannot be forgotten.
+  docker-compose.yml, so a new service cannot be forgotten; the web site (`python -m web`) too, as
+  a Deployment of its own that reaches the gateway by its Service and holds none of the platform's
+  credentials.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -39,8 +42,11 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE_SCHEMA = ROOT / "tests" / "data" / "compose-spec.json"
 OPS_PORT = 9100
 GATEWAY_PORT = 8000
-AUTOSCALED = {"gateway", "voting", "gamification", "notifications"}
+WEB_PORT = 8080
+WEB_COMMAND = ["python", "-m", "web"]
+AUTOSCALED = {"gateway", "voting", "gamification", "notifications", "web"}
 SECRET_KEYS = {"AMQP_URI", "DATABASE_URL", "PLATFORM_ADMIN_KEY", "JWT_SECRET", "SMTP_USER", "SMTP_PASSWORD"}
+WEB_SECRET_KEYS = {"WEB_SECRET_KEY"}
 MODULE_RE = re.compile(r"^(gateway\.service|services\.([a-z0-9_]+)\.service)$")
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 
@@ -105,15 +111,26 @@ def container_module(command: list[str] | str | None) -> str | None:
     return modules[0]
 
 
+def container_process(command: list[str] | str | None) -> str | None:
+    """What a container runs: a `nameko run` module, or "web" for the web site; None for the rest."""
+    if isinstance(command, str):
+        command = command.split()
+    if command == WEB_COMMAND:
+        return "web"
+    return container_module(command)
+
+
 def modules_on_disk() -> set[str]:
     found = {f"services.{p.parent.name}.service" for p in (ROOT / "services").glob("*/service.py")}
     if (ROOT / "gateway" / "service.py").is_file():
         found.add("gateway.service")
+    if (ROOT / "web" / "__main__.py").is_file():
+        found.add("web")
     return found
 
 
 def short_name(module: str) -> str:
-    return "gateway" if module == "gateway.service" else module.split(".")[1]
+    return module if module in ("web",) else "gateway" if module == "gateway.service" else module.split(".")[1]
 
 
 @functools.lru_cache(maxsize=None)
@@ -123,6 +140,16 @@ def compose() -> dict:
 
 def agora_compose_services() -> dict[str, dict]:
     return {name: svc for name, svc in compose()["services"].items() if container_module(svc.get("command"))}
+
+
+def web_compose_service() -> dict:
+    (web,) = [svc for svc in compose()["services"].values() if svc.get("command") == WEB_COMMAND]
+    return web
+
+
+def secret_named(docs, prefix: str) -> dict:
+    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].rsplit("-", 1)[0] == prefix]
+    return secret
 
 
 def config_map(docs) -> dict[str, str]:
@@ -233,6 +260,8 @@ def test_agora_workloads_are_hardened_and_observable(overlay):
             assert any(v["mountPath"] == "/tmp" for v in c.get("volumeMounts", [])), f"{name}: no writable /tmp"
         if w["kind"] != "Deployment":
             continue
+        if container_process(agora_containers(w)[0].get("command")) == "web":
+            continue  # no ops endpoint: test_web_deployment checks its probes
         annotations = w["spec"]["template"]["metadata"].get("annotations", {})
         assert annotations.get("prometheus.io/scrape") == "true", name
         assert annotations.get("prometheus.io/port") == str(OPS_PORT), name
@@ -287,8 +316,8 @@ def test_dev_overlay_runs_its_own_broker_and_database():
         assert sts["spec"]["serviceName"] in of_kind(docs, "Service")
     assert {"rabbitmq", "postgres", "mailpit"} <= set(of_kind(docs, "Service"))
     assert config_map(docs)["AGORA_ENV"] == "development"
-    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].startswith("agora-secrets")]
-    assert set(secret["data"]) == SECRET_KEYS
+    assert set(secret_named(docs, "agora-secrets")["data"]) == SECRET_KEYS
+    assert set(secret_named(docs, "agora-web-secrets")["data"]) == WEB_SECRET_KEYS
 
 
 def test_prod_overlay_uses_external_broker_and_database():
@@ -299,8 +328,8 @@ def test_prod_overlay_uses_external_broker_and_database():
     assert cfg["AGORA_ENV"] == "production"
     assert cfg["WEBHOOK_ALLOW_PRIVATE"] == "0"
     assert cfg["PUBLIC_URL"].startswith("https://")
-    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].startswith("agora-secrets")]
-    assert set(secret["data"]) == SECRET_KEYS
+    assert set(secret_named(docs, "agora-secrets")["data"]) == SECRET_KEYS
+    assert set(secret_named(docs, "agora-web-secrets")["data"]) == WEB_SECRET_KEYS
     ingress = of_kind(docs, "Ingress")["agora-gateway"]
     assert ingress["spec"].get("tls"), "production serves HTTPS"
     for name, d in of_kind(docs, "Deployment").items():
@@ -366,19 +395,79 @@ def test_compose_wiring():
     assert f"{GATEWAY_PORT}" in str(agora["gateway"]["ports"])
 
 
+# --------------------------------------------------------------------------- the web site
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_web_deployment(overlay):
+    """The web site: a Deployment of its own, ready on its /healthz, that reaches the gateway through
+    the gateway's Service, holds none of the platform's credentials, and gets every path of the
+    public host but the API's."""
+    docs = render(f"overlays/{overlay}")
+    web = of_kind(docs, "Deployment")["agora-web"]
+    (c,) = agora_containers(web)
+    assert c["command"] == WEB_COMMAND
+    cfg = config_map(docs)
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"http": int(cfg["WEB_PORT"])} == {"http": WEB_PORT}
+    assert cfg["WEB_HOST"] == "0.0.0.0", "the site must listen beyond the pod's loopback"
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert c[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
+    assert pod_spec(web)["terminationGracePeriodSeconds"] >= 10
+    # GATEWAY_URL names the gateway's Service, on a port it serves
+    services = of_kind(docs, "Service")
+    url = urlsplit(cfg["GATEWAY_URL"])
+    assert url.scheme == "http" and url.hostname == "agora-gateway" and url.path in ("", "/")
+    assert (url.port or 80) in {p["port"] for p in services["agora-gateway"]["spec"]["ports"]}
+    assert labels_match(services["agora-web"]["spec"]["selector"], web["spec"]["template"]["metadata"]["labels"])
+    # its own Secret, with the session key only: no database, broker, JWT or platform key
+    refs = [s["secretRef"]["name"] for s in c["envFrom"] if "secretRef" in s]
+    (secret,) = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] in refs]
+    assert set(secret["data"]) == WEB_SECRET_KEYS
+    # one public host: /api and the gateway's own documents to the gateway, the rest to the site
+    (rule,) = of_kind(docs, "Ingress")["agora-gateway"]["spec"]["rules"]
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert routes["/"] == "agora-web"
+    assert routes["/api"] == routes["/openapi.json"] == "agora-gateway"
+    if overlay == "prod":
+        assert cfg["WEB_SECURE_COOKIES"] == "1", "behind TLS the session cookie is Secure"
+
+
+def test_compose_web_service():
+    services = compose()["services"]
+    web = web_compose_service()
+    env = web["environment"]
+    gateway_url = urlsplit(env["GATEWAY_URL"])
+    assert gateway_url.hostname in services and container_process(services[gateway_url.hostname]["command"]) == \
+        "gateway.service"
+    assert gateway_url.port == GATEWAY_PORT
+    assert env["WEB_HOST"] == "0.0.0.0" and int(env["WEB_PORT"]) == WEB_PORT
+    assert not {"DATABASE_URL", "AMQP_URI", "JWT_SECRET", "PLATFORM_ADMIN_KEY"} & set(env), \
+        "the web site is a client of the API: no platform credentials"
+    assert env.get("WEB_SECRET_KEY")
+    test = " ".join(web["healthcheck"]["test"])
+    assert "urllib" in test and f":{WEB_PORT}/healthz" in test
+    assert f"{WEB_PORT}" in str(web["ports"])
+    assert web["image"] == services["migrate"]["image"], "the web site runs the platform's image"
+    assert "gateway" in web["depends_on"]
+
+
 # --------------------------------------------------------------------------- nothing forgotten
 
 
+def deployed_processes() -> dict[str, str]:
+    return {container_process(c.get("command")): name for name, d in of_kind(render("base"), "Deployment").items()
+            for c in pod_spec(d)["containers"] if container_process(c.get("command"))}
+
+
+def composed_processes() -> dict[str, str]:
+    return {container_process(svc.get("command")): name for name, svc in compose()["services"].items()
+            if container_process(svc.get("command"))}
+
+
 def test_every_service_module_is_deployed():
-    """A service module on disk needs a Deployment in deploy/k8s/base and a docker-compose.yml entry."""
-    base = of_kind(render("base"), "Deployment")
-    deployed = {}
-    for name, d in base.items():
-        for c in pod_spec(d)["containers"]:
-            module = container_module(c.get("command"))
-            if module:
-                deployed[module] = name
-    composed = {container_module(svc["command"]): name for name, svc in agora_compose_services().items()}
+    """A service module on disk (and the web site) needs a Deployment in deploy/k8s/base and a
+    docker-compose.yml entry."""
+    deployed, composed = deployed_processes(), composed_processes()
     missing = []
     for module in sorted(modules_on_disk()):
         if module not in deployed:
@@ -389,24 +478,24 @@ def test_every_service_module_is_deployed():
 
 
 def test_kubernetes_and_compose_run_the_same_processes():
-    base = of_kind(render("base"), "Deployment")
-    deployed = {container_module(c.get("command")): name for name, d in base.items() for c in pod_spec(d)["containers"]}
-    composed = {container_module(svc["command"]): name for name, svc in agora_compose_services().items()}
+    deployed, composed = deployed_processes(), composed_processes()
     assert set(deployed) == set(composed)
     for module in deployed:
         assert deployed[module] == f"agora-{short_name(module)}"
         assert composed[module] == short_name(module)
-    assert set(deployed) >= {"gateway.service"} | {f"services.{s}.service" for s in AUTOSCALED - {"gateway"}}
+    assert set(deployed) >= {"gateway.service", "web"} | {
+        f"services.{s}.service" for s in AUTOSCALED - {"gateway", "web"}}
 
 
 def test_configuration_is_documented_everywhere():
     """Every variable set in compose or kubernetes is in the configuration reference."""
     docs_text = (ROOT / "docs" / "operations.md").read_text()
-    keys = set(compose()["x-agora-env"])
+    keys = set(compose()["x-agora-env"]) | set(web_compose_service()["environment"])
     for overlay in OVERLAYS:
         docs = render(f"overlays/{overlay}")
         keys |= set(config_map(docs))
-        keys |= {k for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].startswith("agora-secrets") for k in d["data"]}
+        keys |= {k for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].startswith(("agora-secrets", "agora-web-secrets"))
+                 for k in d["data"]}
     undocumented = sorted(k for k in keys if f"`{k}`" not in docs_text)
     assert not undocumented, f"not in docs/operations.md: {undocumented}"
 
@@ -436,13 +525,20 @@ def test_dockerfile_is_multi_stage_and_runs_unprivileged():
     assert len(stages) >= 2, "builder and runtime stages"
     text = (ROOT / "Dockerfile").read_text()
     assert re.search(r"python:3\.11-slim", text), "slim python:3.11 base"
-    builder, final = stages[0], stages[-1]
+    builder, final = next(st for st in stages if st["name"] == "builder"), stages[-1]
     assert any(i == "RUN" and "pip wheel" in r for i, r in builder["lines"]), "the builder builds wheels"
     users = [r for i, r in final["lines"] if i == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}, "the final stage runs as a non-root user"
     final_runs = " ".join(r for i, r in final["lines"] if i == "RUN")
-    for tool in ("build-essential", "gcc", "g++", "apt-get install"):
+    for tool in ("build-essential", "gcc", "g++", "-dev ", "make "):
         assert tool not in final_runs, f"no compilers in the runtime image ({tool})"
+    installed = re.findall(r"apt-get install[^&]*", final_runs)
+    assert all("--no-install-recommends" in i for i in installed), "runtime libraries only, without extras"
+    assert "agora[web]" in final_runs, "the image runs the web site too"
+    # The web site's libraries come from npm in a stage of their own (never from the working tree).
+    assert any(i == "COPY" and "--from=assets" in r and "node_modules" in r for i, r in final["lines"])
+    assets = next(st for st in stages if st["name"] == "assets")
+    assert any(i == "RUN" and "npm ci" in r for i, r in assets["lines"])
     assert any(i == "COPY" and "config.yaml" in r for i, r in final["lines"])
     (cmd,) = [json.loads(r) for i, r in final["lines"] if i == "CMD"]
     assert cmd == ["nameko", "run", "--config", "config.yaml", "gateway.service"], "exec-form CMD, the gateway"
@@ -452,12 +548,20 @@ def test_dockerignore_keeps_the_context_small_but_complete():
     lines = [l.strip() for l in (ROOT / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")]
     assert lines[0] == "*", "allow-list: everything is excluded first"
     allowed = {l[1:].rstrip("/") for l in lines if l.startswith("!")}
+    excluded_again = {l.rstrip("/") for l in lines[1:] if not l.startswith("!")}
     copied = set()
     for stage in dockerfile_stages():
         for instruction, rest in stage["lines"]:
             if instruction == "COPY" and "--from" not in rest:
                 copied.update(p.rstrip("/").lstrip("./") for p in rest.split()[:-1])
-    assert copied <= allowed, f"the Dockerfile copies what .dockerignore excludes: {copied - allowed}"
+
+    def let_in(path: str) -> bool:
+        parts = path.split("/")
+        return any("/".join(parts[:n]) in allowed for n in range(1, len(parts) + 1))
+
+    assert all(let_in(p) for p in copied), \
+        f"the Dockerfile copies what .dockerignore excludes: {[p for p in copied if not let_in(p)]}"
+    assert {"web/node_modules", "web/screenshots"} <= excluded_again, "npm's folder comes from the assets stage"
 
 
 def test_image_gets_every_package_file(tmp_path):
@@ -473,11 +577,46 @@ def test_image_gets_every_package_file(tmp_path):
     )
     wheel = next(tmp_path.glob("agora-*.whl"))
     shipped = set(zipfile.ZipFile(wheel).namelist())
+    not_shipped = {"__pycache__", "node_modules", "screenshots"}
     wanted = sorted(
         str(p.relative_to(ROOT))
-        for top in ("services", "gateway")
+        for top in ("services", "gateway", "web")
         for p in (ROOT / top).rglob("*")
-        if p.is_file() and p.suffix not in {".pyc", ".pyo"} and "__pycache__" not in p.parts
+        if p.is_file() and p.suffix not in {".pyc", ".pyo"} and not not_shipped & set(p.parts)
+        and p.name not in {"README.md", "babel.cfg", "messages.pot"}
     )
     missing = [f for f in wanted if f not in shipped]
     assert not missing, f"not in the wheel (declare them in pyproject.toml): {missing}"
+    assert not [f for f in shipped if "node_modules" in f], "npm's libraries reach the image by their own stage"
+
+
+# --------------------------------------------------------------------------- make run (Procfile)
+
+
+def procfile() -> dict[str, str]:
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            assert name.strip() not in entries, f"Procfile names {name} twice"
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def test_procfile_runs_every_process_once():
+    """`make run` runs what production runs: each service module on disk and the web site in a process
+    of its own, each ops endpoint on a port of its own, plus the development mail server."""
+    entries = procfile()
+    started = {}
+    for name, command in entries.items():
+        program = re.search(r"(nameko run .*|python -m web)$", command)  # after the environment it sets
+        process = container_process(program.group(1).split()) if program else None
+        if process:
+            assert process not in started, f"{process} twice in the Procfile"
+            started[process] = name
+    assert set(started) == modules_on_disk(), set(started) ^ modules_on_disk()
+    offsets = [re.search(r"OPS_PORT=\$\(\(\$\{OPS_PORT_BASE:-9100\} \+ (\d+)\)\)", entries[n]) for n in started.values()
+               if n != "web"]
+    assert all(offsets), "every platform process gets OPS_PORT from OPS_PORT_BASE"
+    assert len({m.group(1) for m in offsets}) == len(offsets), "two processes on one ops port"
+    assert any("mail_catcher.py" in c for c in entries.values())
