@@ -72,7 +72,8 @@ demo: install
 
 test: install web-browser
 	$(BIN)/python scripts/ensure_infra.py
-	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/fault tests/web
+	$(BIN)/pytest -q tests/unit tests/integration tests/e2e tests/fault
+	AGORA_TESTS_GREEN=0 $(BIN)/pytest -q tests/web
 
 chaos: install
 	$(BIN)/python scripts/ensure_infra.py
@@ -89,7 +90,7 @@ test-e2e: install
 
 test-web: install web-browser
 	$(BIN)/python scripts/ensure_infra.py
-	$(BIN)/pytest -q tests/web
+	AGORA_TESTS_GREEN=0 $(BIN)/pytest -q tests/web
 
 bench: install
 	-bash scripts/install-bench-tools.sh

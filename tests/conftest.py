@@ -1,10 +1,15 @@
 """Fixtures shared by every test layer. Integration and e2e tests run on the real RabbitMQ and PostgreSQL,
-each run in a vhost and a database of its own."""
-import eventlet
+each run in a vhost and a database of its own.
 
-eventlet.monkey_patch()
+In-process nameko containers need eventlet's monkey patching; the web site's browser tests must not have
+it (Playwright's sync API runs an asyncio loop that a green process starves), so `make test` runs
+tests/web in a pytest of its own with AGORA_TESTS_GREEN=0: they only start processes and talk HTTP."""
+import os
 
-import os  # noqa: E402
+if os.environ.get("AGORA_TESTS_GREEN", "1") != "0":
+    import eventlet
+
+    eventlet.monkey_patch()
 
 import pytest  # noqa: E402
 
