@@ -4,6 +4,7 @@ Log-in and log-out are in web/routes/auth.py."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,10 +36,13 @@ def demographics_of(form, errors: dict) -> dict:
     out: dict = {}
     raw_year = str(form.get("birth_year") or "").strip()
     if raw_year:
-        if raw_year.isdigit():
-            out["birth_year"] = int(raw_year)
-        else:
+        if not raw_year.isdigit():
             errors["birth_year"] = _("Give the year as four digits, for example 1984.")
+        elif not 1900 <= int(raw_year) <= date.today().year:
+            # said here, in the citizen's language, with both bounds: the API's own wording is neither
+            errors["birth_year"] = _("Give a year between 1900 and %(year)s.", year=date.today().year)
+        else:
+            out["birth_year"] = int(raw_year)
     else:
         out["birth_year"] = None
     gender = str(form.get("gender") or "").strip()
