@@ -78,6 +78,8 @@ def test_a_broken_pabulib_file_shows_the_line_and_changes_nothing(page, api, mak
     slug, pid = city["slug"], city["project"]["id"]
     login(page, city, official_of(api, city))
     page.goto(f"/{slug}/admin/projects/{pid}/budget")
+    base = f"/cities/{slug}/projects/{pid}/budget"
+    assert api.get(base).status_code == 404  # a new budgeting project has no budget yet: the file would create it
     broken = ("META\nkey;value\nnum_projects;1\nnum_votes;1\nbudget;1000\nvote_type;approval\n"
               "PROJECTS\nproject_id;cost\np1;not-a-number\nVOTES\nvoter_id;vote\nv1;p1\n")
     page.fill("textarea[name=text]", broken)
@@ -85,7 +87,9 @@ def test_a_broken_pabulib_file_shows_the_line_and_changes_nothing(page, api, mak
     alert = page.locator(".notice--error[role=alert]").last.inner_text()
     assert "line 9" in alert, alert
     check(page, "admin-budget-import-error")
-    assert api.get(f"/cities/{slug}/projects/{pid}/budget/items").json()["items"] == []
+    for path in (base, base + "/items"):  # no budget was created, so neither it nor any item exists
+        r = api.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND", r.text
     good = SHARED_DATA / "pb"
     files = sorted(good.glob("*.pb"), key=lambda p: p.stat().st_size) if good.exists() else []
     if files:
