@@ -132,6 +132,7 @@ def test_a_webhook_shows_its_secret_once_then_its_deliveries(page, api, make_cit
     check(page, "admin-integrations-secret")
     page.reload()
     assert page.locator("#webhook-secret").count() == 0 and secret not in page.content()
+    assert len(api.get(f"/cities/{slug}/webhooks", token=city["admin_token"]).json()["items"]) == 1  # not made twice
     make_idea(city, city["project"], city["citizens"][1])
     wait_for(lambda: api.get(f"/cities/{slug}/webhooks/{hooks[0]['id']}/deliveries",
                              token=city["admin_token"]).json()["items"], 30)

@@ -87,6 +87,9 @@ async def engaged_csv(request: Request) -> Response:
 
 
 # -- integrations ----------------------------------------------------------------------------------
+CREATED_SECRET = "webhook_created"
+
+
 async def _integrations(request: Request, city: dict, created: dict | None = None, errors=None, message=None,
                         status=200) -> Response:
     c = api(request)
@@ -100,7 +103,12 @@ async def _integrations(request: Request, city: dict, created: dict | None = Non
 @guarded
 async def integrations(request: Request) -> Response:
     city, _me = await staff(request, "admin")
-    return await _integrations(request, city)
+    # the secret of a webhook just created, carried once by the session through the redirect
+    created = request.session.pop(CREATED_SECRET, None)
+    response = await _integrations(request, city, created)
+    if created:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @guarded
@@ -115,8 +123,10 @@ async def create_webhook(request: Request) -> Response:
         if exc.status in (409, 422):
             return await _integrations(request, city, None, exc.field_errors(), exc.message, exc.status)
         raise
-    # the signing secret is shown on this answer only: it is not stored by the site nor shown again
-    return await _integrations(request, city, created, status=201)
+    # redirected, so that reloading the page shows the list and does not create the webhook again; the
+    # signing secret goes to that one page only: the site does not keep it and never shows it again
+    request.session[CREATED_SECRET] = {"secret": created.get("secret")}
+    return redirect(url(request, "admin-integrations", city=city["slug"]), request)
 
 
 @guarded
