@@ -403,6 +403,27 @@ class Dashboard(Answer):
     participants_by: dict
 
 
+class Demographics(Answer):
+    age_group: str
+    gender: str
+    district: str
+
+
+class Input(Answer):
+    id: uuid.UUID
+    title: str | None
+    status: str | None
+    topics: list[str]
+    topic_id: int | None = Field(description="the analytics topic of the project's current model")
+    up_votes: int
+    down_votes: int
+    comments: int
+    flags: int
+    hidden: bool
+    created_at: Stamp | None
+    author: Demographics
+
+
 # -- pages -----------------------------------------------------------------------------------------
 class ProjectPage(Page[Project]):
     pass
@@ -437,4 +458,8 @@ class DeliveryPage(Page[Delivery]):
 
 
 class UserPage(Page[UserListed]):
+    pass
+
+
+class InputPage(Page[Input]):
     pass

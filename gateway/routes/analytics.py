@@ -76,7 +76,8 @@ def export_xlsx(call):
     return _file(call.rpc("analytics", "export", call.principal, call.city_id, call.params["project_id"], "xlsx"))
 
 
-@route("GET", "/cities/<city>/projects/<project_id>/inputs", auth=MODERATOR, query=schemas.InputsQuery, tag=TAG,
+@route("GET", "/cities/<city>/projects/<project_id>/inputs", auth=MODERATOR, query=schemas.InputsQuery,
+       response="InputPage", tag=TAG,
        summary="The input manager: the project's ideas with status, topics, votes, comments, flags and author "
                "demographics (never e-mail), filtered and sorted: {items, next_cursor} (moderator or admin)")
 def inputs(call):
